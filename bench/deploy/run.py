@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""Benchmark of a deployed Flask rock (role flaskrock.paas.deploy) on this machine.
+
+1. Throughput and p99 of the deployed container (published port, supervisord, statsd-exporter)
+   against bare Gunicorn from the same image with the same settings on the host network,
+   for ``/`` and the 50 ms ``/io`` endpoint of examples/hello-async, with sync and gevent workers.
+2. Wall time of a no-op redeploy and of a code-change redeploy (playbooks/deploy.yml, build included).
+3. How long the app is unreachable during a single-host redeploy (polled every 10 ms).
+
+Loopback only, ports 48000-48999, every load run bounded by wrk's duration.
+    python bench/deploy/run.py [--duration 10] [--connections 50]
+"""
+
+import argparse
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "integration"))
+
+from deploy_helpers import (  # noqa: E402
+    base_vars,
+    build_statsd_exporter_standin,
+    copy_project,
+    docker_inspect,
+    remove_app,
+    run_playbook,
+)
+
+APP = "bdeploy-async"
+HTTP, METRICS, BARE, BARE_STATSD = 48080, 48090, 48081, 48125
+WORKERS = 2
+
+
+def wrk(url, duration, connections):
+    output = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    requests_per_second = float(
+        next(line for line in output.splitlines() if line.startswith("Requests/sec:")).split()[1]
+    )
+    p99_line = next(line for line in output.splitlines() if line.strip().startswith("99%"))
+    value = p99_line.split()[1]
+    unit_ms = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    number = float(value.rstrip("usm"))
+    unit = value[len(str(value.rstrip("usm"))) :]
+    errors = [line.strip() for line in output.splitlines() if "Non-2xx" in line or "Socket errors" in line]
+    return {"rps": requests_per_second, "p99_ms": number * unit_ms[unit], "errors": errors}
+
+
+def wait_until_up(url, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} never answered")
+
+
+def statsd_sink():
+    """Receive (and drop) bare Gunicorn's StatsD datagrams: with nothing listening, each send fails
+    and Gunicorn logs an error per request, which would slow the baseline down."""
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", BARE_STATSD))
+
+    def drain():
+        while True:
+            sink.recv(65536)
+
+    threading.Thread(target=drain, daemon=True).start()
+
+
+def bare_gunicorn(image, worker_class, gunicorn_args):
+    """Bare Gunicorn from the same image and settings: host network (no published-port proxy),
+    no supervisord, no statsd-exporter (its StatsD goes to statsd_sink)."""
+    name = f"{APP}-bare"
+    subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+    command = json.loads(docker_inspect(image)["Config"]["Labels"]["io.flaskrock.paas.gunicorn-command"])
+    subprocess.run(
+        [
+            "docker",
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--network",
+            "host",
+            "-e",
+            f"GUNICORN_CMD_ARGS={gunicorn_args}",
+            "--entrypoint",
+            command[0],
+            image,
+            *command[1:],
+            "-k",
+            worker_class,
+            "--bind",
+            f"127.0.0.1:{BARE}",
+            "--statsd-host",
+            f"127.0.0.1:{BARE_STATSD}",
+        ],
+        capture_output=True,
+        check=True,
+    )
+    wait_until_up(f"http://127.0.0.1:{BARE}/")
+    return name
+
+
+def measure_downtime(url, action):
+    """Run action() while polling url; return the longest unreachable stretch in seconds."""
+    state = {"stop": False, "down_since": None, "longest": 0.0, "failures": 0}
+
+    def poll():
+        while not state["stop"]:
+            now = time.monotonic()
+            try:
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    ok = response.status < 500
+            except OSError:
+                ok = False
+            if ok and state["down_since"] is not None:
+                state["longest"] = max(state["longest"], now - state["down_since"])
+                state["down_since"] = None
+            elif not ok:
+                state["failures"] += 1
+                if state["down_since"] is None:
+                    state["down_since"] = now
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=poll)
+    thread.start()
+    try:
+        result = action()
+        time.sleep(1)
+    finally:
+        state["stop"] = True
+        thread.join()
+    return result, state["longest"], state["failures"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=50)
+    options = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bench-deploy-"))
+    project = copy_project(REPO / "examples" / "hello-async", work / "hello-async", APP)
+    standin = build_statsd_exporter_standin(work)
+    common = {
+        **base_vars(standin),
+        "project_dir": str(project),
+        "deploy_http_port": HTTP,
+        "deploy_metrics_port": METRICS,
+        "deploy_manage_docker": False,
+        "deploy_workers": WORKERS,
+    }
+    results = {
+        "connections": options.connections,
+        "duration_s": options.duration,
+        "workers": WORKERS,
+        "load": [],
+        "redeploy": {},
+    }
+    remove_app(APP, APP)
+    statsd_sink()
+    try:
+        for worker_class in ("sync", "gevent"):
+            rc, output = run_playbook(
+                "deploy", {**common, "deploy_worker_class": worker_class}, work_dir=work
+            )
+            if rc != 0:
+                sys.exit(output)
+            info = docker_inspect(APP)
+            image = info["Config"]["Image"]
+            gunicorn_args = next(
+                v.split("=", 1)[1] for v in info["Config"]["Env"] if v.startswith("GUNICORN_CMD_ARGS=")
+            )
+            wait_until_up(f"http://127.0.0.1:{HTTP}/")
+            bare = bare_gunicorn(image, worker_class, gunicorn_args)
+            try:
+                for path in ("/", "/io"):
+                    container = wrk(f"http://127.0.0.1:{HTTP}{path}", options.duration, options.connections)
+                    baseline = wrk(f"http://127.0.0.1:{BARE}{path}", options.duration, options.connections)
+                    results["load"].append(
+                        {
+                            "worker_class": worker_class,
+                            "path": path,
+                            "container": container,
+                            "bare": baseline,
+                            "rps_ratio": round(container["rps"] / baseline["rps"], 3),
+                            "io_limit_rps": options.connections / 0.05 if path == "/io" else None,
+                        }
+                    )
+            finally:
+                subprocess.run(["docker", "rm", "-f", bare], capture_output=True, check=False)
+
+        def timed_deploy(extra):
+            start = time.monotonic()
+            rc, output = run_playbook(
+                "deploy", {**common, "deploy_worker_class": "gevent", **extra}, work_dir=work
+            )
+            if rc != 0:
+                sys.exit(output)
+            return time.monotonic() - start
+
+        results["redeploy"]["noop_s"] = round(timed_deploy({}), 1)
+        (project / "app.py").write_text(
+            (project / "app.py").read_text() + "\n# code change for the benchmark\n"
+        )
+        elapsed, longest, failures = measure_downtime(f"http://127.0.0.1:{HTTP}/", lambda: timed_deploy({}))
+        results["redeploy"]["code_change_s"] = round(elapsed, 1)
+        results["redeploy"]["unreachable_s"] = round(longest, 2)
+        results["redeploy"]["failed_polls"] = failures
+    finally:
+        remove_app(APP, APP)
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(json.dumps(results, indent=2))
+    print("\n| workers | path | container req/s | bare req/s | ratio | container p99 ms | bare p99 ms |")
+    print("|---|---|---|---|---|---|---|")
+    for row in results["load"]:
+        print(
+            f"| {row['worker_class']} | {row['path']} | {row['container']['rps']:.0f} "
+            f"| {row['bare']['rps']:.0f} | {row['rps_ratio']:.2f} "
+            f"| {row['container']['p99_ms']:.1f} | {row['bare']['p99_ms']:.1f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""Benchmark of the flaskrock.paas.rock role: image size, cold build, no-op rerun, code-only change.
+
+Method (all in one run, on the local Docker engine, builder = this machine):
+  1. build examples/hello (copied to a temp dir, name "benchrock-hello-<base>") with no cache for
+     the project (a fresh name means a fresh build-stage image; apt/pip layers of the shared base
+     may still come from Docker's cache, see --no-cache);
+  2. rerun with the same inputs (no-op);
+  3. change app.py only and rerun (dependency layers reused);
+  report image sizes against the base image size and times as ratios against the cold build.
+
+Usage: python bench/rock/run.py [--base ubuntu@24.04 ...] [--no-cache]
+"""
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT / "tests/integration"))
+from helpers import local_inventory, run_playbook  # noqa: E402
+
+PLAYBOOK = "- hosts: all\n  gather_facts: false\n  roles:\n    - role: flaskrock.paas.rock\n"
+
+
+def docker_size(reference):
+    inspect = subprocess.run(
+        ["docker", "image", "inspect", "--format", "{{.Size}}", reference],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(inspect.stdout.strip())
+
+
+def timed_run(playbook, inventory, variables, work):
+    started = time.monotonic()
+    result = run_playbook(playbook, inventory, variables, tmp_path=work)
+    elapsed = time.monotonic() - started
+    if result.returncode != 0:
+        sys.exit(result.output[-4000:])
+    return elapsed, result.output
+
+
+def bench_base(base, work, standin, no_cache):
+    project = work / "project"
+    shutil.copytree(REPO_ROOT / "examples/hello", project)
+    name = "benchrock-hello-" + base.replace("@", "").replace(".", "")
+    playbook = work / "play.yml"
+    playbook.write_text(PLAYBOOK)
+    inventory = local_inventory(work / "inventory.ini")
+    variables = {
+        "rock_project_dir": str(project),
+        "rock_name": name,
+        "rock_base": base,
+        "rock_build_dir": str(work / "build"),
+        "rock_transfer_dir": str(work / "transfer"),
+        "rock_statsd_exporter_src": str(standin),
+        "rock_build_ca_certificates": sorted(
+            str(path) for path in Path("/usr/local/share/ca-certificates").glob("*.crt")
+        ),
+        "rock_build_env": {"FLASKROCK_BENCH_RUN": str(time.time()) if no_cache else "cached"},
+    }
+    cold, _ = timed_run(playbook, inventory, variables, work)
+    noop, noop_output = timed_run(playbook, inventory, variables, work)
+    (project / "app.py").write_text((project / "app.py").read_text() + "\n# code-only change\n")
+    code_only, _ = timed_run(playbook, inventory, variables, work)
+    images = subprocess.run(
+        ["docker", "images", "--format", "{{.Repository}}:{{.Tag}}", name],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    final_size = docker_size(images[0])
+    base_image = {"ubuntu@22.04": "ubuntu:22.04", "ubuntu@24.04": "ubuntu:24.04"}[base]
+    base_size = docker_size(base_image)
+    build_stages = subprocess.run(
+        ["docker", "images", "--format", "{{.Repository}}:{{.Tag}}", name + "-build-stage"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    subprocess.run(["docker", "image", "rm", *images, *build_stages], capture_output=True, check=False)
+    return {
+        "base": base,
+        "image_mb": round(final_size / 1e6, 1),
+        "base_image_mb": round(base_size / 1e6, 1),
+        "size_ratio_to_base": round(final_size / base_size, 2),
+        "overhead_mb": round((final_size - base_size) / 1e6, 1),
+        "cold_build_s": round(cold, 1),
+        "noop_rerun_s": round(noop, 1),
+        "noop_ratio": round(noop / cold, 3),
+        "noop_changed_zero": "changed=0" in noop_output,
+        "code_only_s": round(code_only, 1),
+        "code_only_ratio": round(code_only / cold, 3),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", action="append", choices=["ubuntu@22.04", "ubuntu@24.04"])
+    parser.add_argument("--no-cache", action="store_true", help="make the build stage miss Docker's cache")
+    options = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="benchrock-") as temp:
+        standin = Path(temp) / "statsd_exporter"
+        subprocess.run(
+            [sys.executable, str(REPO_ROOT / "tests/standins/statsd_exporter/build.py"), str(standin)],
+            check=True,
+            capture_output=True,
+        )
+        for base in options.base or ["ubuntu@22.04", "ubuntu@24.04"]:
+            work = Path(temp) / base.replace("@", "-")
+            work.mkdir()
+            results.append(bench_base(base, work, standin, options.no_cache))
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

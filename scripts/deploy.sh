@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The main job, locally: deploy a Flask project (default: examples/hello) to this
+# machine's Docker and print its URL and metrics URL.
+#   bash scripts/deploy.sh [PROJECT_DIR] [extra ansible-playbook arguments...]
+# HTTP_PORT (default 8080) and METRICS_PORT (default 9102) choose the published ports.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+project="$(realpath "${1:-examples/hello}")"
+[ $# -gt 0 ] && shift
+
+bash scripts/bootstrap.sh
+bash scripts/ubuntu-images.sh
+# shellcheck source=/dev/null
+source .venv/bin/activate
+
+extra=()
+statsd_exporter_release="https://github.com/prometheus/statsd_exporter/releases/download/v0.26.0/statsd_exporter-0.26.0.linux-amd64.tar.gz"
+if [ -n "${STATSD_EXPORTER_SRC:-}" ]; then
+  extra+=(-e "rock_statsd_exporter_src=$STATSD_EXPORTER_SRC")
+elif ! curl -fsSIL --max-time 10 -o /dev/null "$statsd_exporter_release"; then
+  # Offline machine: the real statsd_exporter cannot be fetched. Say so loudly and use
+  # the test stand-in (same flags and metric names), never pretend it is the real one.
+  standin="$root/.cache/statsd_exporter-standin"
+  mkdir -p "$root/.cache"
+  python tests/standins/statsd_exporter/build.py "$standin"
+  echo "WARNING: cannot download statsd_exporter v0.26.0 (offline?). Using the TEST STAND-IN" \
+       "$standin; set STATSD_EXPORTER_SRC to a real release archive or binary for production." >&2
+  extra+=(-e "rock_statsd_exporter_src=$standin")
+fi
+
+# Corporate networks (and these test machines) intercept HTTPS: let the build stage trust
+# the CA certificates this machine added locally. They never reach the final image.
+shopt -s nullglob
+local_cas=(/usr/local/share/ca-certificates/*.crt /usr/local/share/ca-certificates/*/*.crt)
+if [ ${#local_cas[@]} -gt 0 ]; then
+  extra+=(-e "$(python -c 'import json, sys; print(json.dumps({"rock_build_ca_certificates": sys.argv[1:]}))' "${local_cas[@]}")")
+fi
+
+# The local "host" is this machine: use .venv's Python, which has the Docker SDK that
+# community.docker needs, rather than whatever interpreter discovery finds first.
+exec ansible-playbook playbooks/deploy.yml -i localhost, -c local \
+  -e "ansible_python_interpreter=$root/.venv/bin/python" \
+  -e "project_dir=$project" \
+  -e "deploy_http_port=${HTTP_PORT:-8080}" \
+  -e "deploy_metrics_port=${METRICS_PORT:-9102}" \
+  "${extra[@]}" "$@"

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Run every test of the collection: linters, pytest (unit and Docker integration),
+# ansible-test sanity, and every Molecule scenario. Exits non-zero if any step fails.
+#   bash scripts/test.sh                 # everything
+#   bash scripts/test.sh pytest molecule # only these steps (names as printed)
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+bash scripts/bootstrap.sh || exit 1
+# shellcheck source=/dev/null
+source .venv/bin/activate
+bash scripts/ubuntu-images.sh || { echo "test: could not provide the Ubuntu base images" >&2; exit 1; }
+
+passed=0 failed=0 failures=()
+wanted=("$@")
+
+run_step() {
+  local name="$1"; shift
+  if [ ${#wanted[@]} -gt 0 ] && [[ ! " ${wanted[*]} " == *" $name "* ]]; then
+    return 0
+  fi
+  echo "==> $name: $*"
+  local start=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1)); echo "<== $name passed ($((SECONDS - start)) s)"
+  else
+    failed=$((failed + 1)); failures+=("$name"); echo "<== $name FAILED ($((SECONDS - start)) s)"
+  fi
+}
+
+run_molecule() {
+  local status=0 scenario
+  for scenario in molecule/*/molecule.yml; do
+    scenario="$(basename "$(dirname "$scenario")")"
+    echo "--- molecule scenario: $scenario"
+    molecule test -s "$scenario" || { echo "--- molecule scenario $scenario FAILED"; status=1; }
+  done
+  return $status
+}
+
+run_step ruff ruff check .
+run_step yamllint yamllint -s .
+run_step ansible-lint ansible-lint --profile production
+run_step pytest pytest tests
+run_step sanity bash scripts/sanity.sh
+run_step molecule run_molecule
+
+echo
+[ $failed -eq 0 ] || echo "failed steps: ${failures[*]}"
+echo "steps: $passed passed, $failed failed"
+[ $failed -eq 0 ]

@@ -1,0 +1,234 @@
+"""End-to-end tests of playbooks/deploy.yml and playbooks/rollback.yml on this machine's Docker.
+
+Real images (built by the rock role), real containers, real HTTP requests to ports published on
+127.0.0.1 (a per-process block in 28100-28999). The tests of a module run in order and share one app.
+"""
+
+import json
+import re
+import stat
+from pathlib import Path
+
+import pytest
+from deploy_helpers import (
+    PORT_BASE,
+    REPO_ROOT,
+    RUN_SUFFIX,
+    base_vars,
+    build_statsd_exporter_standin,
+    copy_project,
+    docker_inspect,
+    http_get,
+    recap_changed,
+    remove_app,
+    run_playbook,
+)
+
+pytestmark = pytest.mark.docker
+
+APP = f"dtest-hello-{RUN_SUFFIX}"
+HTTP, METRICS = PORT_BASE, PORT_BASE + 1
+AUDIT_LOG = Path(f"/var/log/flaskrock/{APP}.log")
+ENV_FILE = Path(f"/var/lib/flaskrock/{APP}/app.env")
+SECRET_FILE = Path(f"/var/lib/flaskrock/{APP}/secret_key")
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("deploy")
+    remove_app(APP, APP)
+    project = copy_project(REPO_ROOT / "examples" / "hello", directory / "hello", APP)
+    standin = build_statsd_exporter_standin(directory)
+    state = {"dir": directory, "project": project, "vars": {
+        **base_vars(standin),
+        "project_dir": str(project),
+        "deploy_http_port": HTTP,
+        "deploy_metrics_port": METRICS,
+        "deploy_config": {"greeting": "Hi from the deploy test"},
+        "deploy_data_volume": f"{APP}-data",
+        "deploy_env": {"HELLO_DATA_DIR": "/flask/data"},
+        "deploy_manage_docker": False,
+    }}
+    yield state
+    remove_app(APP, APP)
+
+
+def deploy(work, *args, playbook="deploy", **overrides):
+    return run_playbook(playbook, {**work["vars"], **overrides}, *args, work_dir=work["dir"])
+
+
+def container_id():
+    info = docker_inspect(APP)
+    return info and (info["Id"], info["State"]["StartedAt"])
+
+
+def last_audit_result():
+    return re.search(r"result=(\S+)", AUDIT_LOG.read_text().splitlines()[-1]).group(1)
+
+
+def test_deploy_serves_the_app_and_its_metrics(work):
+    rc, output = deploy(work, deploy_manage_docker=True)  # the whole path, flaskrock.paas.docker_engine too
+    assert rc == 0, output
+    assert f"App:     http://127.0.0.1:{HTTP}/" in output
+    assert f"Metrics: http://127.0.0.1:{METRICS}/metrics" in output
+    status, body = http_get(f"http://127.0.0.1:{HTTP}/")
+    assert status == 200 and "Hi from the deploy test" in body
+    status, body = http_get(f"http://127.0.0.1:{HTTP}/visits")  # table made by the migration gate
+    assert status == 200 and json.loads(body)["visits"] >= 1
+    status, body = http_get(f"http://127.0.0.1:{METRICS}/metrics")
+    assert status == 200 and re.search(r"^flask_requests \d+", body, re.MULTILINE)
+    info = docker_inspect(APP)
+    host = info["HostConfig"]
+    assert info["Config"]["User"] == "584792:584792"
+    assert host["ReadonlyRootfs"] is True and host["CapDrop"] == ["ALL"]
+    assert host["SecurityOpt"] == ["no-new-privileges"]
+    assert host["RestartPolicy"]["Name"] == "unless-stopped"
+    assert host["LogConfig"] == {"Type": "json-file", "Config": {"max-file": "3", "max-size": "10m"}}
+    assert stat.S_IMODE(ENV_FILE.stat().st_mode) == 0o600
+    assert stat.S_IMODE(SECRET_FILE.stat().st_mode) == 0o600
+    environment = dict(item.split("=", 1) for item in info["Config"]["Env"])
+    assert environment["FLASK_SECRET_KEY"] == SECRET_FILE.read_text()
+    assert len(SECRET_FILE.read_text()) == 86
+    assert environment["FLASK_GREETING"] == "Hi from the deploy test"
+    assert "--workers" in environment["GUNICORN_CMD_ARGS"]
+    assert last_audit_result() == "success"
+
+
+def test_second_run_changes_and_restarts_nothing(work):
+    before = container_id()
+    audit_lines = len(AUDIT_LOG.read_text().splitlines())
+    rc, output = deploy(work)
+    assert rc == 0, output
+    assert recap_changed(output) == 0, output
+    assert container_id() == before
+    assert len(AUDIT_LOG.read_text().splitlines()) == audit_lines
+
+
+def test_check_mode_reports_the_change_and_changes_nothing(work):
+    before, env_before = container_id(), ENV_FILE.read_bytes()
+    rc, output = deploy(work, "--check", "--diff", deploy_workers=2)
+    assert rc == 0, output
+    assert "environment changed" in output
+    assert f"Would release {APP}:" in output
+    assert container_id() == before
+    assert ENV_FILE.read_bytes() == env_before
+
+
+def test_no_secret_in_verbose_output(work):
+    db_password = "pw-Zq81-never-printed"
+    rc, output = deploy(work, "-vvv", deploy_databases={
+        "postgresql": f"postgresql://app:{db_password}@db.invalid:5432/hello"})
+    assert rc == 0, output
+    info = docker_inspect(APP)
+    environment = dict(item.split("=", 1) for item in info["Config"]["Env"])
+    assert environment["POSTGRESQL_DB_PASSWORD"] == db_password  # it was really deployed
+    assert environment["POSTGRESQL_DB_NAME"] == "hello"
+    assert SECRET_FILE.read_text() not in output
+    assert db_password not in output
+
+
+def test_failed_migration_keeps_the_previous_release_serving(work):
+    before = container_id()
+    migrate = work["project"] / "migrate.sh"
+    original = migrate.read_text()
+    broken = original.replace("set -eo pipefail\n", "set -eo pipefail\necho migration-marker-7f3\nexit 3\n")
+    migrate.write_text(broken)
+    try:
+        rc, output = deploy(work)
+    finally:
+        migrate.write_text(original)
+    assert rc != 0
+    assert 'database migration command ["bash", "-eo", "pipefail", "migrate.sh"]' in output
+    assert "failed with exit code 3" in output
+    assert "migration-marker-7f3" in output
+    assert container_id() == before
+    assert http_get(f"http://127.0.0.1:{HTTP}/")[0] == 200
+    assert docker_inspect(f"{APP}-migrate") is None
+    assert last_audit_result() == "failed-migration"
+
+    # The fixed release (with a marker file) deploys.
+    (work["project"] / "static" / "release.txt").write_text("B")
+    rc, output = deploy(work)
+    assert rc == 0, output
+    assert http_get(f"http://127.0.0.1:{HTTP}/static/release.txt") == (200, "B")
+    assert docker_inspect(f"{APP}-previous")["State"]["Running"] is False
+
+
+def test_unhealthy_release_is_rolled_back(work):
+    before, env_before = container_id(), ENV_FILE.read_bytes()
+    # Gunicorn honours GUNICORN_CMD_ARGS: this release never listens on port 8000.
+    never_on_8000 = {"HELLO_DATA_DIR": "/flask/data", "GUNICORN_CMD_ARGS": "--bind 127.0.0.1:8001"}
+    rc, output = deploy(work, deploy_health_check_timeout=6, deploy_env=never_on_8000)
+    assert rc != 0, output
+    assert f"did not answer http://127.0.0.1:{HTTP}/" in output
+    assert "The previous release was brought back and serves again." in output
+    assert "Listening at: http://127.0.0.1:8001" in output  # the new release's log
+    assert container_id()[0] == before[0]
+    assert http_get(f"http://127.0.0.1:{HTTP}/static/release.txt") == (200, "B")
+    assert ENV_FILE.read_bytes() == env_before
+    assert last_audit_result() == "failed-health"
+
+
+def test_rollback_to_previous_and_to_a_named_release(work):
+    current_image = docker_inspect(APP)["Config"]["Image"]
+    rc, output = deploy(work, playbook="rollback", deploy_app_name=APP)
+    assert rc == 0, output
+    assert f"Releases of {APP} (newest first): " in output
+    assert http_get(f"http://127.0.0.1:{HTTP}/static/release.txt")[0] == 404  # release A
+    assert http_get(f"http://127.0.0.1:{HTTP}/")[0] == 200
+    assert last_audit_result() == "rolled-back"
+
+    tag = current_image.split(":", 1)[1]
+    rc, output = deploy(work, playbook="rollback", deploy_app_name=APP, release=tag)
+    assert rc == 0, output
+    assert http_get(f"http://127.0.0.1:{HTTP}/static/release.txt") == (200, "B")
+
+    rc, output = deploy(work, playbook="rollback", deploy_app_name=APP, release="0.0-nosuchrelease")
+    assert rc != 0
+    assert f"Release {APP}:0.0-nosuchrelease is not on localhost" in output
+    assert current_image in output  # the known releases are listed
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("deploy_worker_class", "turbo", "deploy_worker_class"),
+    ("deploy_workers", "many", "deploy_workers"),
+    ("deploy_migrate_on", "some", "deploy_migrate_on"),
+])
+def test_bad_inputs_fail_before_any_host_is_touched(work, name, value, message):
+    before = container_id()
+    rc, output = deploy(work, **{name: value})
+    assert rc != 0
+    assert "Validation of arguments failed" in output and message in output and value in output
+    assert "PLAY [Build the rock]" not in output
+    assert container_id() == before
+
+
+def test_survey_strings_are_converted(work):
+    rc, output = deploy(work, deploy_workers="3", deploy_read_only="true", deploy_http_port=str(HTTP),
+                        deploy_migrate="false")
+    assert rc == 0, output
+    environment = dict(item.split("=", 1) for item in docker_inspect(APP)["Config"]["Env"])
+    assert environment["GUNICORN_CMD_ARGS"].startswith("--workers 3 ")
+    assert http_get(f"http://127.0.0.1:{HTTP}/")[0] == 200
+
+
+def test_gevent_without_gevent_in_the_image_is_refused(work):
+    before = container_id()
+    rc, output = deploy(work, deploy_worker_class="gevent")
+    assert rc != 0
+    assert "deploy_worker_class is gevent but the image has no gevent" in output
+    assert container_id() == before
+
+
+def test_deploy_lock_blocks_and_can_be_broken(work):
+    lock = Path(f"/var/lib/flaskrock/{APP}/deploy.lock")
+    lock.write_text(json.dumps({"holder": "tester@elsewhere", "since": "2026-01-01T00:00:00+00:00",
+                                "version": "x", "run_id": "someone-else"}))
+    rc, output = deploy(work, deploy_workers=2)
+    assert rc != 0
+    assert "locked by tester@elsewhere since 2026-01-01T00:00:00+00:00" in output
+    assert "deploy_break_lock=true" in output
+    assert lock.exists()
+    rc, output = deploy(work, deploy_workers=2, deploy_break_lock=True)
+    assert rc == 0, output
+    assert not lock.exists()

@@ -1,0 +1,170 @@
+"""Failure paths of the flaskrock.paas.rock role, run for real against the local Docker engine.
+
+The happy path (build, run, metrics, distribution, idempotence) is the Molecule scenario
+molecule/rock; these tests check that each bad input stops the role with a clear message.
+"""
+
+import subprocess
+import tarfile
+import textwrap
+from pathlib import Path
+
+import pytest
+from helpers import REPO_ROOT, local_inventory, run_playbook
+
+pytestmark = pytest.mark.docker
+
+PLAYBOOK = textwrap.dedent(
+    """\
+    - name: Build a rock
+      hosts: all
+      gather_facts: false
+      roles:
+        - role: flaskrock.paas.rock
+    """
+)
+CA_CERTIFICATES = sorted(str(path) for path in Path("/usr/local/share/ca-certificates").glob("*.crt"))
+
+
+@pytest.fixture(scope="session")
+def statsd_standin(tmp_path_factory):
+    output = tmp_path_factory.mktemp("standin") / "statsd_exporter"
+    subprocess.run(
+        ["python3", str(REPO_ROOT / "tests/standins/statsd_exporter/build.py"), str(output)],
+        check=True,
+        capture_output=True,
+    )
+    return output
+
+
+@pytest.fixture
+def role_run(tmp_path, docker_available):
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(PLAYBOOK)
+    inventory = local_inventory(tmp_path / "inventory.ini")
+    build_dir = tmp_path / "build"
+
+    def run(project_dir, **extra_vars):
+        variables = {
+            "rock_project_dir": str(project_dir),
+            "rock_build_dir": str(build_dir),
+            "rock_transfer_dir": str(tmp_path / "transfer"),
+            "rock_build_ca_certificates": CA_CERTIFICATES,
+            **extra_vars,
+        }
+        return run_playbook(playbook, inventory, variables, tmp_path=tmp_path)
+
+    run.build_dir = build_dir
+    return run
+
+
+def image_names(repository):
+    listing = subprocess.run(
+        ["docker", "images", "--format", "{{.Repository}}:{{.Tag}}", repository],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return listing.stdout.split()
+
+
+def write_project(
+    directory, requirements="flask\n", app="from flask import Flask\n\napp = Flask(__name__)\n"
+):
+    directory.mkdir(parents=True, exist_ok=True)
+    if requirements is not None:
+        (directory / "requirements.txt").write_text(requirements)
+    if app is not None:
+        (directory / "app.py").write_text(app)
+    return directory
+
+
+def test_invalid_project_fails_before_any_host_is_touched(role_run, tmp_path):
+    project = write_project(tmp_path / "rocktest-invalid", requirements=None, app=None)
+
+    result = role_run(project)
+
+    assert result.returncode != 0
+    assert "missing a requirements file" in result.output
+    assert "Missing WSGI entrypoint" in result.output
+    assert "Ask the Docker Engine" not in result.output
+    assert not role_run.build_dir.exists()
+    assert image_names("rocktest-invalid") == []
+
+
+def test_bare_base_is_refused_with_a_clear_message(role_run, tmp_path):
+    project = write_project(tmp_path / "rocktest-bare")
+
+    result = role_run(project, rock_base="bare", rock_build_base="ubuntu@24.04")
+
+    assert result.returncode != 0
+    assert "Base bare is not supported by flaskrock.paas.rock yet" in result.output
+
+
+def test_missing_base_image_says_how_to_get_it(role_run, tmp_path):
+    project = write_project(tmp_path / "rocktest-nobase")
+
+    result = role_run(project, rock_base_images={"ubuntu@24.04": "rocktest-no-such-base:24.04"})
+
+    assert result.returncode != 0
+    assert "Base image rocktest-no-such-base:24.04" in result.output
+    assert "scripts/ubuntu-images.sh" in result.output
+    assert "docker pull rocktest-no-such-base:24.04" in result.output
+    assert image_names("rocktest-nobase") == []
+
+
+def test_download_without_pinned_checksum_is_refused(role_run, tmp_path):
+    project = write_project(tmp_path / "rocktest-nosum")
+
+    result = role_run(project)
+
+    assert result.returncode != 0
+    assert "rock_statsd_exporter_checksums.amd64 is empty" in result.output
+    assert image_names("rocktest-nosum") == []
+
+
+def test_statsd_exporter_checksum_mismatch_stops_before_building(role_run, tmp_path):
+    project = write_project(tmp_path / "rocktest-badsum")
+    archive = tmp_path / "statsd_exporter-0.26.0.linux-amd64.tar.gz"
+    binary = tmp_path / "statsd_exporter"
+    binary.write_text("#!/bin/sh\n")
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(binary, arcname="statsd_exporter-0.26.0.linux-amd64/statsd_exporter")
+
+    result = role_run(
+        project,
+        rock_statsd_exporter_url=archive.as_uri(),
+        rock_statsd_exporter_checksums={"amd64": "0" * 64, "arm64": "0" * 64},
+    )
+
+    assert result.returncode != 0
+    assert "Checksum mismatch for statsd_exporter" in result.output
+    assert "Nothing was built" in result.output
+    assert image_names("rocktest-badsum") == []
+
+
+def test_failing_build_step_shows_its_output(role_run, tmp_path, statsd_standin):
+    project = write_project(
+        tmp_path / "rocktest-badreq", requirements="flask\nflaskrock-no-such-package-for-tests==0.0.1\n"
+    )
+
+    result = role_run(project, rock_base="ubuntu@24.04", rock_statsd_exporter_src=str(statsd_standin))
+
+    assert result.returncode != 0
+    # The role's own message (after the module's raw error that Ansible prints for the rescued task).
+    message = result.output[result.output.index("Building rocktest-badreq:0.1-") :]
+    failing_step = message[message.index("Failing step and its output:") :]
+    step_lines = failing_step.splitlines()[1:]
+    assert step_lines[0].strip().startswith("Step ")
+    assert "pip install" in step_lines[0]
+    assert "No matching distribution found for flaskrock-no-such-package-for-tests==0.0.1" in failing_step
+    # Readable: earlier steps, escape sequences and list syntax are gone.
+    assert "FROM ubuntu:24.04" not in failing_step
+    assert "\\x1b" not in failing_step and "\x1b" not in failing_step
+    assert "', '" not in failing_step
+    assert image_names("rocktest-badreq") == []
+    subprocess.run(
+        ["docker", "image", "rm", *image_names("rocktest-badreq-build-stage")],
+        capture_output=True,
+        check=False,
+    )

@@ -1,0 +1,35 @@
+"""The deploy role's argument specs document exactly its defaults (names, defaults, types)."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROLE = Path(__file__).resolve().parents[2] / "roles" / "deploy"
+DEFAULTS = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+SPECS = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+PYTHON_TYPES = {"str": str, "int": int, "bool": bool, "dict": dict, "float": (int, float)}
+
+
+def test_every_default_is_specified_and_nothing_else():
+    assert set(SPECS["main"]["options"]) == set(DEFAULTS)
+
+
+@pytest.mark.parametrize("name", sorted(DEFAULTS))
+def test_spec_default_and_type_match_the_default(name):
+    option = SPECS["main"]["options"][name]
+    assert option["default"] == DEFAULTS[name]
+    assert isinstance(DEFAULTS[name], PYTHON_TYPES[option["type"]])
+    assert option["description"]
+    if "choices" in option:
+        assert DEFAULTS[name] in option["choices"]
+
+
+def test_rollback_entry_point_accepts_every_main_option_and_release():
+    assert set(SPECS["rollback"]["options"]) == set(DEFAULTS) | {"release"}
+
+
+def test_every_variable_is_documented_in_the_readme():
+    readme = (ROLE / "README.md").read_text()
+    missing = [name for name in DEFAULTS if f"| `{name}` |" not in readme]
+    assert not missing
