@@ -14,17 +14,8 @@ description:
   - Used by the C(flaskrock.paas.deploy) role to show why a new release failed its health check.
 author:
   - flaskrock.paas developers (@flaskrock)
-requirements:
-  - Docker SDK for Python (C(python3-docker)) on the managed host.
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: >-
-      Will return details on what has changed (or possibly needs changing in check_mode),
-      when in diff mode.
-    support: none
+extends_documentation_fragment:
+  - flaskrock.paas.docker_sdk
 options:
   name:
     description: Name (or ID) of the container.
@@ -34,10 +25,6 @@ options:
     description: Number of lines from the end of the log.
     type: int
     default: 40
-  docker_host:
-    description: Docker daemon URL.
-    type: str
-    default: unix:///var/run/docker.sock
 """
 
 EXAMPLES = r"""
@@ -59,19 +46,13 @@ state:
   type: dict
 """
 
-import traceback  # noqa: E402
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
-
-try:
-    import docker
-    from docker.errors import DockerException, NotFound
-except ImportError:
-    HAS_DOCKER = False
-    DOCKER_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_DOCKER = True
-    DOCKER_IMPORT_ERROR = None
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.flaskrock.paas.plugins.module_utils.docker_sdk import (  # noqa: E402
+    DOCKER_HOST_ARGUMENT,
+    DockerException,
+    NotFound,
+    docker_client,
+)
 
 
 def main():
@@ -79,15 +60,13 @@ def main():
         argument_spec=dict(
             name=dict(type="str", required=True),
             tail=dict(type="int", default=40),
-            docker_host=dict(type="str", default="unix:///var/run/docker.sock"),
+            **DOCKER_HOST_ARGUMENT,
         ),
         supports_check_mode=True,
     )
-    if not HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker (python3-docker)"), exception=DOCKER_IMPORT_ERROR)
     name = module.params["name"]
     try:
-        client = docker.DockerClient(base_url=module.params["docker_host"])
+        client = docker_client(module)
         container = client.containers.get(name)
         logs = container.logs(stdout=True, stderr=True, tail=module.params["tail"])
         module.exit_json(

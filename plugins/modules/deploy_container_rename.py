@@ -15,17 +15,8 @@ description:
   - Idempotent; when O(name) does not exist and O(new_name) does, nothing changes.
 author:
   - flaskrock.paas developers (@flaskrock)
-requirements:
-  - Docker SDK for Python (C(python3-docker)) on the managed host.
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: >-
-      Will return details on what has changed (or possibly needs changing in check_mode),
-      when in diff mode.
-    support: none
+extends_documentation_fragment:
+  - flaskrock.paas.docker_sdk
 options:
   name:
     description: Current name (or ID) of the container.
@@ -35,10 +26,6 @@ options:
     description: Name to give the container.
     type: str
     required: true
-  docker_host:
-    description: Docker daemon URL.
-    type: str
-    default: unix:///var/run/docker.sock
 """
 
 EXAMPLES = r"""
@@ -55,19 +42,13 @@ container_id:
   type: str
 """
 
-import traceback  # noqa: E402
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
-
-try:
-    import docker
-    from docker.errors import DockerException, NotFound
-except ImportError:
-    HAS_DOCKER = False
-    DOCKER_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_DOCKER = True
-    DOCKER_IMPORT_ERROR = None
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.flaskrock.paas.plugins.module_utils.docker_sdk import (  # noqa: E402
+    DOCKER_HOST_ARGUMENT,
+    DockerException,
+    NotFound,
+    docker_client,
+)
 
 
 def main():
@@ -75,16 +56,14 @@ def main():
         argument_spec=dict(
             name=dict(type="str", required=True),
             new_name=dict(type="str", required=True),
-            docker_host=dict(type="str", default="unix:///var/run/docker.sock"),
+            **DOCKER_HOST_ARGUMENT,
         ),
         supports_check_mode=True,
     )
-    if not HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker (python3-docker)"), exception=DOCKER_IMPORT_ERROR)
 
     name, new_name = module.params["name"], module.params["new_name"]
     try:
-        client = docker.DockerClient(base_url=module.params["docker_host"])
+        client = docker_client(module)
         try:
             container = client.containers.get(name)
         except NotFound:

@@ -5,6 +5,7 @@ Real images (built by the rock role), real containers, real HTTP requests to por
 """
 
 import json
+import os
 import re
 import stat
 from pathlib import Path
@@ -97,7 +98,9 @@ def test_deploy_serves_the_app_and_its_metrics(work):
 def test_second_run_changes_and_restarts_nothing(work):
     before = container_id()
     audit_lines = len(AUDIT_LOG.read_text().splitlines())
-    rc, output = deploy(work)
+    # The same project named relative to the directory ansible-playbook runs in (the repo root).
+    relative_project = os.path.relpath(work["project"], REPO_ROOT)
+    rc, output = deploy(work, project_dir=relative_project)
     assert rc == 0, output
     assert recap_changed(output) == 0, output
     assert container_id() == before
