@@ -69,7 +69,10 @@ options:
         description: Octal permissions of the member; default the permissions of O(files[].src).
         type: str
   contents:
-    description: Texts to write into the archive as files (UTF-8).
+    description:
+      - Texts to write into the archive as files (UTF-8), such as rendered templates.
+      - They may hold build secrets (proxy credentials), so their values are masked in every output
+        of the task.
     type: list
     elements: dict
     default: []
@@ -86,26 +89,6 @@ options:
         description: Octal permissions of the member.
         type: str
         default: "0644"
-  secret_contents:
-    description:
-      - Like O(contents), for texts that hold secrets such as proxy credentials.
-      - Their values are masked in every output of the task.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      dest:
-        description: Relative path of the member in the archive.
-        type: str
-        required: true
-      content:
-        description: Text of the member.
-        type: str
-        required: true
-      mode:
-        description: Octal permissions of the member.
-        type: str
-        default: "0600"
 """
 
 EXAMPLES = r"""
@@ -152,14 +135,6 @@ from ansible_collections.flaskrock.paas.plugins.module_utils.rock_context import
 )
 
 
-def _content_options(default_mode):
-    return dict(
-        dest=dict(type="str", required=True),
-        content=dict(type="str", required=True),
-        mode=dict(type="str", default=default_mode),
-    )
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -184,9 +159,16 @@ def main():
                     mode=dict(type="str"),
                 ),
             ),
-            contents=dict(type="list", elements="dict", default=[], options=_content_options("0644")),
-            secret_contents=dict(
-                type="list", elements="dict", default=[], no_log=True, options=_content_options("0600")
+            contents=dict(
+                type="list",
+                elements="dict",
+                default=[],
+                no_log=True,
+                options=dict(
+                    dest=dict(type="str", required=True),
+                    content=dict(type="str", required=True),
+                    mode=dict(type="str", default="0644"),
+                ),
             ),
         ),
         supports_check_mode=True,
@@ -196,7 +178,7 @@ def main():
         members, directories = collect_members(
             module.params["trees"],
             module.params["files"],
-            module.params["contents"] + module.params["secret_contents"],
+            module.params["contents"],
         )
         data = archive_bytes(members, directories)
         changed, digest = write_if_changed(path, data, write=not module.check_mode)

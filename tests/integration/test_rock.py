@@ -1,12 +1,15 @@
-"""Failure paths of the flaskrock.paas.rock role, run for real against the local Docker engine.
+"""The flaskrock.paas.rock role run for real against the local Docker engine.
 
 The happy path (build, run, metrics, distribution, idempotence) is the Molecule scenario
-molecule/rock; these tests check that each bad input stops the role with a clear message.
+molecule/rock; these tests check that each bad input stops the role with a clear message, and
+that a project installing a local package in editable mode (-e ./lib) runs.
 """
 
 import subprocess
 import tarfile
 import textwrap
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -168,3 +171,52 @@ def test_failing_build_step_shows_its_output(role_run, tmp_path, statsd_standin)
         capture_output=True,
         check=False,
     )
+
+
+def test_editable_local_requirement_is_importable_in_the_final_image(role_run, tmp_path, statsd_standin):
+    project = write_project(
+        tmp_path / "rocktest-editable",
+        requirements="flask\n-e ./lib\n",
+        app="from flask import Flask\nfrom greeting import GREETING\n\napp = Flask(__name__)\n\n\n"
+        "@app.route('/')\ndef index():\n    return GREETING\n",
+    )
+    (project / "lib" / "greeting").mkdir(parents=True)
+    (project / "lib" / "greeting" / "__init__.py").write_text('GREETING = "hello from lib"\n')
+    (project / "lib" / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        '[project]\nname = "greeting"\nversion = "1.0"\n'
+    )
+    container = f"rocktest-editable-{tmp_path.name}"
+    try:
+        result = role_run(project, rock_base="ubuntu@24.04", rock_statsd_exporter_src=str(statsd_standin))
+        assert result.returncode == 0, result.output
+        [image] = image_names("rocktest-editable")
+        subprocess.run(
+            ["docker", "run", "-d", "--name", container, "-p", "127.0.0.1::8000", image],
+            check=True,
+            capture_output=True,
+        )
+        port = (
+            subprocess.run(
+                ["docker", "port", container, "8000/tcp"], check=True, capture_output=True, text=True
+            )
+            .stdout.split(":")[-1]
+            .strip()
+        )
+        body, deadline = None, time.monotonic() + 60
+        while body is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    body = response.read().decode()
+            except OSError:
+                time.sleep(1)
+        logs = subprocess.run(
+            ["docker", "logs", container], check=False, capture_output=True, text=True
+        ).stdout
+        assert body == "hello from lib", logs
+    finally:
+        subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
+        for repository in ("rocktest-editable", "rocktest-editable-build-stage"):
+            names = image_names(repository)
+            if names:
+                subprocess.run(["docker", "image", "rm", *names], capture_output=True, check=False)
