@@ -23,6 +23,8 @@ except ImportError:
 else:
     DOCKER_IMPORT_ERROR = None
 
+__all__ = ["DOCKER_HOST_ARGUMENT", "DockerException", "NotFound", "docker_client"]
+
 DOCKER_HOST_ARGUMENT = dict(docker_host=dict(type="str", default="unix:///var/run/docker.sock"))
 
 

@@ -12,7 +12,7 @@ description:
   - Puts files from the machine the module runs on and inline texts (rendered templates) into one
     uncompressed tar archive, the build context of a rock.
   - The archive is reproducible, members sorted, times zero, owned by root, so the same members give
-    the same bytes and a rerun with nothing changed reports O(changed=false).
+    the same bytes and a rerun with nothing changed reports C(changed=false).
   - Used by the C(flaskrock.paas.rock) role on the controller; C(ansible.builtin.unarchive) then
     carries the whole context to the builder host in one transfer instead of one per file.
 author:
