@@ -5,6 +5,7 @@ molecule/rock; these tests check that each bad input stops the role with a clear
 that a project installing a local package in editable mode (-e ./lib) runs.
 """
 
+import hashlib
 import subprocess
 import tarfile
 import textwrap
@@ -116,29 +117,50 @@ def test_missing_base_image_says_how_to_get_it(role_run, tmp_path):
     assert image_names("rocktest-nobase") == []
 
 
-def test_download_without_pinned_checksum_is_refused(role_run, tmp_path):
+def release_archive(directory, binary=b"#!/bin/sh\n", arch="amd64"):
+    """A statsd_exporter release archive laid out like the real one, and its sha256."""
+    name = f"statsd_exporter-0.26.0.linux-{arch}"
+    archive = directory / f"{name}.tar.gz"
+    path = directory / "statsd_exporter.bin"
+    path.write_bytes(binary)
+    path.chmod(0o755)
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(path, arcname=f"{name}/statsd_exporter")
+    return archive, hashlib.sha256(archive.read_bytes()).hexdigest()
+
+
+def sums_file(directory, lines):
+    path = directory / "sha256sums.txt"
+    path.write_text("".join(f"{digest}  {name}\n" for name, digest in lines))
+    return path
+
+
+def test_download_without_any_checksum_is_refused(role_run, tmp_path):
     project = write_project(tmp_path / "rocktest-nosum")
 
-    result = role_run(project)
+    result = role_run(project, rock_statsd_exporter_checksums_url="")
 
     assert result.returncode != 0
-    assert "rock_statsd_exporter_checksums.amd64 is empty" in result.output
+    assert "rock_statsd_exporter_checksums.amd64 and rock_statsd_exporter_checksums_url are both empty" in (
+        " ".join(result.output.split())
+    )
     assert image_names("rocktest-nosum") == []
 
 
-def test_statsd_exporter_checksum_mismatch_stops_before_building(role_run, tmp_path):
+@pytest.mark.parametrize("where", ["pinned", "release sums file"])
+def test_statsd_exporter_checksum_mismatch_stops_before_building(role_run, tmp_path, where):
     project = write_project(tmp_path / "rocktest-badsum")
-    archive = tmp_path / "statsd_exporter-0.26.0.linux-amd64.tar.gz"
-    binary = tmp_path / "statsd_exporter"
-    binary.write_text("#!/bin/sh\n")
-    with tarfile.open(archive, "w:gz") as tar:
-        tar.add(binary, arcname="statsd_exporter-0.26.0.linux-amd64/statsd_exporter")
+    archive, _ = release_archive(tmp_path)
+    checksums = {
+        "rock_statsd_exporter_checksums": {"amd64": "0" * 64, "arm64": ""},
+        "rock_statsd_exporter_checksums_url": "",
+    }
+    if where != "pinned":
+        other = "statsd_exporter-0.26.0.linux-arm64.tar.gz"
+        sums = sums_file(tmp_path, [(other, "1" * 64), (archive.name, "0" * 64)])
+        checksums = {"rock_statsd_exporter_checksums_url": sums.as_uri()}
 
-    result = role_run(
-        project,
-        rock_statsd_exporter_url=archive.as_uri(),
-        rock_statsd_exporter_checksums={"amd64": "0" * 64, "arm64": "0" * 64},
-    )
+    result = role_run(project, rock_statsd_exporter_url=archive.as_uri(), **checksums)
 
     assert result.returncode != 0
     assert "Checksum mismatch for statsd_exporter" in result.output
@@ -150,8 +172,19 @@ def test_failing_build_step_shows_its_output(role_run, tmp_path, statsd_standin)
     project = write_project(
         tmp_path / "rocktest-badreq", requirements="flask\nflaskrock-no-such-package-for-tests==0.0.1\n"
     )
+    # Downloaded and checked against the release's sums file (no pinned sha256): the role gets as
+    # far as the build, which proves the archive passed the check.
+    archive, digest = release_archive(tmp_path, statsd_standin.read_bytes())
+    sums = sums_file(
+        tmp_path, [("statsd_exporter-0.26.0.linux-arm64.tar.gz", "1" * 64), (archive.name, digest)]
+    )
 
-    result = role_run(project, rock_base="ubuntu@24.04", rock_statsd_exporter_src=str(statsd_standin))
+    result = role_run(
+        project,
+        rock_base="ubuntu@24.04",
+        rock_statsd_exporter_url=archive.as_uri().replace("amd64", "{arch}"),
+        rock_statsd_exporter_checksums_url=sums.as_uri(),
+    )
 
     assert result.returncode != 0
     # The role's own message (after the module's raw error that Ansible prints for the rescued task).
