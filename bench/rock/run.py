@@ -8,7 +8,10 @@ Method (all in one run, on the local Docker engine, builder = this machine):
   3. change app.py only and rerun (dependency layers reused);
   report image sizes against the base image size and times as ratios against the cold build.
 
-Usage: python bench/rock/run.py [--base ubuntu@24.04 ...] [--no-cache]
+  --static-files N adds N small files under static/bench/ to the project first, to show how the
+  build context's cost grows with the number of files (it crosses to the builder as one archive).
+
+Usage: python bench/rock/run.py [--base ubuntu@24.04 ...] [--no-cache] [--static-files N]
 """
 
 import argparse
@@ -46,9 +49,13 @@ def timed_run(playbook, inventory, variables, work):
     return elapsed, result.output
 
 
-def bench_base(base, work, standin, no_cache):
+def bench_base(base, work, standin, no_cache, static_files=0):
     project = work / "project"
     shutil.copytree(REPO_ROOT / "examples/hello", project)
+    if static_files:
+        (project / "static" / "bench").mkdir(parents=True)
+        for number in range(static_files):
+            (project / "static" / "bench" / f"file-{number:05d}.txt").write_text(f"static file {number}\n")
     name = "benchrock-hello-" + base.replace("@", "").replace(".", "")
     playbook = work / "play.yml"
     playbook.write_text(PLAYBOOK)
@@ -87,6 +94,7 @@ def bench_base(base, work, standin, no_cache):
     subprocess.run(["docker", "image", "rm", *images, *build_stages], capture_output=True, check=False)
     return {
         "base": base,
+        "project_files": sum(1 for path in project.rglob("*") if path.is_file()),
         "image_mb": round(final_size / 1e6, 1),
         "base_image_mb": round(base_size / 1e6, 1),
         "size_ratio_to_base": round(final_size / base_size, 2),
@@ -104,6 +112,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", action="append", choices=["ubuntu@22.04", "ubuntu@24.04"])
     parser.add_argument("--no-cache", action="store_true", help="make the build stage miss Docker's cache")
+    parser.add_argument("--static-files", type=int, default=0, help="add this many files to the project")
     options = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory(prefix="benchrock-") as temp:
@@ -116,7 +125,7 @@ def main():
         for base in options.base or ["ubuntu@22.04", "ubuntu@24.04"]:
             work = Path(temp) / base.replace("@", "-")
             work.mkdir()
-            results.append(bench_base(base, work, standin, options.no_cache))
+            results.append(bench_base(base, work, standin, options.no_cache, options.static_files))
     print(json.dumps(results, indent=2))
 
 
