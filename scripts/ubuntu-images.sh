@@ -16,6 +16,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache_dir="$root/.cache/ubuntu-images"
 pull_timeout="${UBUNTU_IMAGES_PULL_TIMEOUT:-20}"
 ubuntu_keyring=/usr/share/keyrings/ubuntu-archive-keyring.gpg
+key_label=io.flaskrock.paas.ubuntu-images.key
 
 force=false
 try_pull=true
@@ -211,10 +212,11 @@ finish_molecule_rootfs() {
 }
 
 import_image() {
-  local ref="$1" tarball="$2" release="$3" kind="$4"
+  local ref="$1" tarball="$2" release="$3" kind="$4" key="$5"
   local changes=(
     --change "LABEL org.opencontainers.image.title=\"ubuntu\" org.opencontainers.image.version=\"$release\""
     --change "LABEL org.opencontainers.image.description=\"Ubuntu $release ($kind) made offline with debootstrap by flaskrock.paas scripts/ubuntu-images.sh\""
+    --change "LABEL $key_label=\"$key\""
     --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
   )
   if [ "$kind" = molecule ]; then
@@ -222,43 +224,72 @@ import_image() {
   else
     changes+=(--change 'CMD ["/bin/bash"]')
   fi
-  docker import "${changes[@]}" "$tarball" "$ref" >/dev/null
-  # debootstrap installs from the release pocket only; apply -updates/-security as the
-  # official images do (noble's release python3-docker, for one, fails against its urllib3).
-  # `docker import` cannot set STOPSIGNAL (systemd shuts down on SIGRTMIN+3); the classic
-  # builder can. No buildx, no registry needed.
-  local dockerfile out
-  dockerfile="FROM $ref
+  local staging="flaskrock/ubuntu-images-staging:$release-$kind" out container
+  docker import "$tarball" "$staging" >/dev/null
+  # Bring the release pocket's packages up to -updates/-security, then flatten the result into
+  # one layer: as a layer of its own the upgrade would keep both versions of every upgraded file.
+  out="$(DOCKER_BUILDKIT=0 docker build -q -t "$staging" - 2>&1 <<EOF_DOCKERFILE
+FROM $staging
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get -y dist-upgrade \\
- && rm -rf /var/lib/apt/lists/*"
+ && apt-get clean && rm -rf /var/lib/apt/lists/*
+EOF_DOCKERFILE
+)" || { echo "$out" >&2; docker image rm "$staging" >/dev/null 2>&1; die "updating $ref from the archive's -updates/-security pockets failed"; }
+  container="$(docker create "$staging" /bin/true)"
+  docker export "$container" | docker import "${changes[@]}" - "$ref" >/dev/null \
+    || { docker rm "$container" >/dev/null; die "flattening $ref failed"; }
+  docker rm "$container" >/dev/null
+  docker image rm "$staging" >/dev/null 2>&1 || true
   if [ "$kind" = molecule ]; then
-    dockerfile+=$'\nSTOPSIGNAL SIGRTMIN+3'
+    # systemd stops on SIGRTMIN+3; `docker import --change` cannot set STOPSIGNAL (an empty layer).
+    out="$(DOCKER_BUILDKIT=0 docker build -q -t "$ref" - 2>&1 <<<"FROM $ref
+STOPSIGNAL SIGRTMIN+3")" || { echo "$out" >&2; die "setting the stop signal of $ref failed"; }
   fi
-  out="$(DOCKER_BUILDKIT=0 docker build -q -t "$ref" - <<<"$dockerfile" 2>&1)" \
-    || { echo "$out" >&2; die "updating $ref from the archive's -updates/-security pockets failed"; }
   log "imported $ref"
+}
+
+# What shapes image $1: kind, debootstrap components and packages.
+image_recipe() {
+  local ref="$1"
+  suite_for "${ref##*:}" >/dev/null
+  if [[ "$ref" == flaskrock/molecule-ubuntu:* ]]; then
+    echo "molecule main,universe $(IFS=,; echo "${molecule_packages[*]}")"
+  else
+    echo "base main $(IFS=,; echo "${base_packages[*]}")"
+  fi
+}
+
+# Cache keys: the rootfs tarball's covers everything that shapes the tree; the image's adds how
+# it is imported. Changing either rebuilds (an image made by an older script is replaced).
+rootfs_key() {
+  local kind components include
+  read -r kind components include < <(image_recipe "$1")
+  { printf '%s\n' "${1##*:}" "$kind" "$components" "$include"
+    declare -f build_rootfs_tar finish_rootfs "finish_${kind}_rootfs"; } | sha256sum | cut -c1-12
+}
+
+image_key() {
+  { rootfs_key "$1"; declare -f import_image; } | sha256sum | cut -c1-12
+}
+
+# True when $1 exists and is current: pulled from a registry, or built by this version of the script.
+image_is_current() {
+  local ref="$1" labels
+  labels="$(docker image inspect --format '{{index .Config.Labels "org.opencontainers.image.description"}} {{index .Config.Labels "'"$key_label"'"}}' "$ref" 2>/dev/null)" || return 1
+  [[ "$labels" != *"by flaskrock.paas scripts/ubuntu-images.sh"* ]] && return 0
+  [ "${labels##* }" = "$(image_key "$ref")" ]
 }
 
 build_image() {
   local ref="$1" release="${1##*:}" kind components include tarball
-  if [[ "$ref" == flaskrock/molecule-ubuntu:* ]]; then
-    kind=molecule components=main,universe include="$(IFS=,; echo "${molecule_packages[*]}")"
-  else
-    kind=base components=main include="$(IFS=,; echo "${base_packages[*]}")"
-  fi
-  suite_for "$release" >/dev/null
-  # The cache key covers everything that shapes the tree, so changing it rebuilds.
-  local key
-  key="$( { printf '%s\n' "$release" "$kind" "$components" "$include"
-            declare -f build_rootfs_tar finish_rootfs "finish_${kind}_rootfs"; } | sha256sum | cut -c1-12)"
-  tarball="$cache_dir/$kind-$release-$key.tar"
+  read -r kind components include < <(image_recipe "$ref")
+  tarball="$cache_dir/$kind-$release-$(rootfs_key "$ref").tar"
   if $force || [ ! -f "$tarball" ]; then
     ensure_host_tools
     build_rootfs_tar "$release" "$components" "$include" "$tarball" "finish_${kind}_rootfs"
   else
     log "using cached root filesystem $tarball"
   fi
-  import_image "$ref" "$tarball" "$release" "$kind"
+  import_image "$ref" "$tarball" "$release" "$kind" "$(image_key "$ref")"
 }
 
 try_pull_image() {
@@ -282,10 +313,11 @@ for ref in "${requested[@]}"; do
     *" $ref "*) ;;
     *) die "unknown image '$ref' (known: ${all_images[*]})" ;;
   esac
-  if ! $force && image_exists "$ref"; then
+  if ! $force && image_is_current "$ref"; then
     log "$ref already present"
     continue
   fi
+  image_exists "$ref" && log "$ref was made by an older version of this script: rebuilding it"
   previous_id="$(docker image inspect --format '{{.Id}}' "$ref" 2>/dev/null || true)"
   # Not `try_pull_image || build_image`: errexit is off on the left of || and in what it calls.
   if ! try_pull_image "$ref"; then
