@@ -135,40 +135,35 @@ from ansible_collections.flaskrock.paas.plugins.module_utils.rock_context import
 )
 
 
+def _list_of_entries(options, **extra):
+    return dict(type="list", elements="dict", default=[], options=options, **extra)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type="path", required=True),
-            trees=dict(
-                type="list",
-                elements="dict",
-                default=[],
-                options=dict(
+            trees=_list_of_entries(
+                dict(
                     src=dict(type="path", required=True),
                     dest=dict(type="str", required=True),
                     paths=dict(type="list", elements="str", required=True),
-                ),
+                )
             ),
-            files=dict(
-                type="list",
-                elements="dict",
-                default=[],
-                options=dict(
+            files=_list_of_entries(
+                dict(
                     src=dict(type="path", required=True),
                     dest=dict(type="str", required=True),
                     mode=dict(type="str"),
-                ),
+                )
             ),
-            contents=dict(
-                type="list",
-                elements="dict",
-                default=[],
-                no_log=True,
-                options=dict(
+            contents=_list_of_entries(
+                dict(
                     dest=dict(type="str", required=True),
                     content=dict(type="str", required=True),
                     mode=dict(type="str", default="0644"),
                 ),
+                no_log=True,
             ),
         ),
         supports_check_mode=True,
