@@ -10,10 +10,10 @@ import subprocess
 import tarfile
 import textwrap
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from deploy_helpers import http_get
 from helpers import REPO_ROOT, local_inventory, run_playbook
 
 pytestmark = pytest.mark.docker
@@ -236,17 +236,14 @@ def test_editable_local_requirement_is_importable_in_the_final_image(role_run, t
             .stdout.split(":")[-1]
             .strip()
         )
-        body, deadline = None, time.monotonic() + 60
-        while body is None and time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
-                    body = response.read().decode()
-            except OSError:
-                time.sleep(1)
+        status, body, deadline = 0, "", time.monotonic() + 60
+        while status != 200 and time.monotonic() < deadline:
+            status, body = http_get(f"http://127.0.0.1:{port}/")
+            time.sleep(0 if status == 200 else 1)
         logs = subprocess.run(
             ["docker", "logs", container], check=False, capture_output=True, text=True
         ).stdout
-        assert body == "hello from lib", logs
+        assert (status, body) == (200, "hello from lib"), logs
     finally:
         subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
         for repository in ("rocktest-editable", "rocktest-editable-build-stage"):
