@@ -15,7 +15,7 @@ import time
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / ".venv" / "collections"))
 
-from ansible_collections.flaskrock.paas.plugins.module_utils.flask_project import inspect_project  # noqa: E402
+from ansible_collections.flaskrock.paas.plugins.module_utils._flask_project import inspect_project  # noqa: E402
 
 FILES_PER_DIRECTORY = 100
 

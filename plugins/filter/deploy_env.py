@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.flaskrock.paas.plugins.module_utils.deploy_env import (
+from ansible_collections.flaskrock.paas.plugins.plugin_utils._deploy_env import (
     DeployConfigError,
     app_environment,
     default_workers,

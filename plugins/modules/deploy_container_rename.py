@@ -43,7 +43,7 @@ container_id:
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.flaskrock.paas.plugins.module_utils.docker_sdk import (  # noqa: E402
+from ansible_collections.flaskrock.paas.plugins.module_utils._docker_sdk import (  # noqa: E402
     DOCKER_HOST_ARGUMENT,
     DockerException,
     NotFound,

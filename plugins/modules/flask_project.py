@@ -224,9 +224,9 @@ problems:
 import os  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
+from ansible_collections.flaskrock.paas.plugins.module_utils import _flask_project as flask_project  # noqa: E402
 from ansible_collections.flaskrock.paas.plugins.module_utils import (  # noqa: E402
-    flask_project,
-    flask_requirements,
+    _flask_requirements as flask_requirements,
 )
 
 

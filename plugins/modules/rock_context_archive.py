@@ -127,7 +127,7 @@ members:
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.flaskrock.paas.plugins.module_utils.rock_context import (  # noqa: E402
+from ansible_collections.flaskrock.paas.plugins.module_utils._rock_context import (  # noqa: E402
     ContextError,
     archive_bytes,
     collect_members,

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / ".venv" / "collections"))
 
 from ansible_collections.flaskrock.paas.plugins.filter.deploy_env import FilterModule
-from ansible_collections.flaskrock.paas.plugins.module_utils.deploy_env import (
+from ansible_collections.flaskrock.paas.plugins.plugin_utils._deploy_env import (
     DeployConfigError,
     app_environment,
     database_env,

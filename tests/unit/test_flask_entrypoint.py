@@ -1,7 +1,7 @@
 """WSGI entrypoint detection."""
 
 import pytest
-from ansible_collections.flaskrock.paas.plugins.module_utils.flask_entrypoint import (
+from ansible_collections.flaskrock.paas.plugins.module_utils._flask_entrypoint import (
     MISSING_ENTRYPOINT,
     find_entrypoint,
     module_path,

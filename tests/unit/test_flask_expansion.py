@@ -3,13 +3,13 @@
 import os
 
 import pytest
-from ansible_collections.flaskrock.paas.plugins.module_utils.flask_expansion import (
+from ansible_collections.flaskrock.paas.plugins.module_utils._flask_expansion import (
     DEFAULT_PRIME_FILES,
     PRIME_PREFIX_ERROR,
     apply_extension_property,
     apply_root_snippet,
 )
-from ansible_collections.flaskrock.paas.plugins.module_utils.flask_project import (
+from ansible_collections.flaskrock.paas.plugins.module_utils._flask_project import (
     FlaskProjectError,
     inspect_project,
 )

@@ -4,7 +4,7 @@ import os
 
 import pytest
 import yaml
-from ansible_collections.flaskrock.paas.plugins.module_utils.flask_project import (
+from ansible_collections.flaskrock.paas.plugins.module_utils._flask_project import (
     MISSING_FLASK,
     MISSING_REQUIREMENTS,
     FlaskProjectError,

@@ -3,7 +3,7 @@
 import pathlib
 import tempfile
 
-from ansible_collections.flaskrock.paas.plugins.module_utils.flask_project import (
+from ansible_collections.flaskrock.paas.plugins.module_utils._flask_project import (
     FlaskProjectError,
     inspect_project,
 )

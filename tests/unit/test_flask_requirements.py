@@ -1,7 +1,7 @@
 """Requirements reading (pip's requirements-file format and pyproject.toml)."""
 
 import pytest
-from ansible_collections.flaskrock.paas.plugins.module_utils.flask_requirements import (
+from ansible_collections.flaskrock.paas.plugins.module_utils._flask_requirements import (
     logical_lines,
     read_requirements,
 )

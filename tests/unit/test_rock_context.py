@@ -6,7 +6,7 @@ import os
 import tarfile
 
 import pytest
-from ansible_collections.flaskrock.paas.plugins.module_utils.rock_context import (
+from ansible_collections.flaskrock.paas.plugins.module_utils._rock_context import (
     ContextError,
     archive_bytes,
     collect_members,

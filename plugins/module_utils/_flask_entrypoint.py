@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: flaskrock.paas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
 """WSGI entrypoint detection, in Rockcraft's search order, by static analysis (``ast``)."""
 
 from __future__ import absolute_import, annotations, division, print_function
@@ -10,7 +12,7 @@ __metaclass__ = type
 import ast
 import os
 
-from ansible_collections.flaskrock.paas.plugins.module_utils.flask_files import (
+from ansible_collections.flaskrock.paas.plugins.module_utils._flask_files import (
     ProjectFileError,
     read_project_text,
 )

@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: flaskrock.paas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
 """The flask-framework extension of Rockcraft 1.20: prime handling, generated parts and services, merge."""
 
 from __future__ import absolute_import, annotations, division, print_function
@@ -13,7 +15,7 @@ import os
 import posixpath
 import re
 
-from ansible_collections.flaskrock.paas.plugins.module_utils.flask_files import (
+from ansible_collections.flaskrock.paas.plugins.module_utils._flask_files import (
     escaping_symlink_target,
     symlink_outside_message,
 )

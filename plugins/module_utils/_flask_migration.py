@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: flaskrock.paas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
 """The migration command the 12-factor charm would run for a Flask app."""
 
 from __future__ import absolute_import, annotations, division, print_function

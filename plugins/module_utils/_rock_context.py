@@ -1,5 +1,7 @@
 # Copyright (c) flaskrock.paas developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
 """Write a Docker build context as one reproducible tar archive.
 
 The same members give the same bytes (sorted names, zero times, root owner), so the archive's

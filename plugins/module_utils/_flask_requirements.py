@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: flaskrock.paas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
 """Direct dependencies of a Flask project: requirements files (pip's format) and pyproject.toml.
 
 Requirement files follow pip's documented format
@@ -22,7 +24,7 @@ import re
 import shlex
 import traceback
 
-from ansible_collections.flaskrock.paas.plugins.module_utils.flask_files import (
+from ansible_collections.flaskrock.paas.plugins.module_utils._flask_files import (
     ProjectFileError,
     is_inside,
     read_project_text,

@@ -1,5 +1,7 @@
 # Copyright (c) flaskrock.paas developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
 """Runtime settings of a deployed Flask rock, mirroring the Flask 12-factor charm.
 
 Pure functions (no Ansible imports) so they are unit-tested directly and shared by

@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: flaskrock.paas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
 """Validate a Flask project and expand the flask-framework extension (contract K1)."""
 
 from __future__ import absolute_import, annotations, division, print_function
@@ -12,13 +14,11 @@ import re
 import shlex
 import traceback
 
-from ansible_collections.flaskrock.paas.plugins.module_utils import (
-    flask_entrypoint,
-    flask_expansion,
-    flask_migration,
-    flask_requirements,
-)
-from ansible_collections.flaskrock.paas.plugins.module_utils.flask_files import (
+from ansible_collections.flaskrock.paas.plugins.module_utils import _flask_entrypoint as flask_entrypoint
+from ansible_collections.flaskrock.paas.plugins.module_utils import _flask_expansion as flask_expansion
+from ansible_collections.flaskrock.paas.plugins.module_utils import _flask_migration as flask_migration
+from ansible_collections.flaskrock.paas.plugins.module_utils import _flask_requirements as flask_requirements
+from ansible_collections.flaskrock.paas.plugins.module_utils._flask_files import (
     ProjectFileError,
     is_inside,
     read_project_text,
