@@ -6,10 +6,21 @@ import sys
 import pytest
 import yaml
 
-# The checkout is importable as ansible_collections.flaskrock.paas through the bootstrap's symlink.
-COLLECTIONS_PATH = str(pathlib.Path(__file__).resolve().parents[2] / ".venv" / "collections")
-if COLLECTIONS_PATH not in sys.path:
-    sys.path.insert(0, COLLECTIONS_PATH)
+
+def find_repo_root(start):
+    """The checkout holding ``start``: the nearest directory upwards with the collection's galaxy.yml."""
+    for directory in pathlib.Path(start).resolve().parents:
+        if (directory / "galaxy.yml").is_file():
+            return directory
+    raise RuntimeError(f"no galaxy.yml above {start}: not inside the flaskrock.paas checkout")
+
+
+REPO_ROOT = find_repo_root(__file__)
+# The checkout is importable as ansible_collections.flaskrock.paas through the bootstrap's symlink,
+# and the repository's scripts (scripts/*.py) by their module names.
+for extra_path in (REPO_ROOT / ".venv" / "collections", REPO_ROOT / "scripts"):
+    if str(extra_path) not in sys.path:
+        sys.path.insert(0, str(extra_path))
 
 
 def write_project(root, files):

@@ -1,18 +1,10 @@
 """Unit tests of the deploy role's environment and Gunicorn settings (module_utils/deploy_env.py)."""
 
-import pathlib
 import re
 import shlex
-import sys
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from hypothesis import given
-from hypothesis import strategies as st
-
-# The checkout is importable as ansible_collections.flaskrock.paas through the bootstrap's symlink.
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / ".venv" / "collections"))
-
 from ansible_collections.flaskrock.paas.plugins.filter.deploy_env import FilterModule
 from ansible_collections.flaskrock.paas.plugins.plugin_utils._deploy_env import (
     DeployConfigError,
@@ -23,6 +15,8 @@ from ansible_collections.flaskrock.paas.plugins.plugin_utils._deploy_env import 
     gunicorn_cmd_args,
     resolve_worker_class,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 FILTERS = FilterModule().filters()
 

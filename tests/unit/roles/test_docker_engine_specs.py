@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-ROLE = Path(__file__).resolve().parents[2] / "roles" / "docker_engine"
+ROLE = Path(__file__).resolve().parents[3] / "roles" / "docker_engine"
 
 
 def load(relative):

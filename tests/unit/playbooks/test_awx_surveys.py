@@ -13,7 +13,7 @@ import pytest
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SURVEYS_FILE = ROOT / "playbooks" / "vars" / "awx_surveys.yml"
 OBJECTS_FILE = ROOT / "playbooks" / "vars" / "awx_objects.yml"
 AWX_PROJECT = ROOT / "examples" / "awx-project"

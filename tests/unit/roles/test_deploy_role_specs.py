@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROLE = Path(__file__).resolve().parents[2] / "roles" / "deploy"
+ROLE = Path(__file__).resolve().parents[3] / "roles" / "deploy"
 DEFAULTS = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
 SPECS = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())["argument_specs"]
 PYTHON_TYPES = {"str": str, "int": int, "bool": bool, "dict": dict, "float": (int, float)}
