@@ -10,8 +10,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
+from helpers import REPO_ROOT, remove_app, run_playbook  # noqa: F401  (re-exported to the deploy tests)
+
 STANDIN_BUILDER = REPO_ROOT / "tests" / "standins" / "statsd_exporter" / "build.py"
 CA_CERTIFICATES = sorted(glob.glob("/usr/local/share/ca-certificates/*.crt"))
 # Names and ports unique to this test process, so two runs at once (a developer's and CI's) do not
@@ -37,21 +37,6 @@ def base_vars(standin):
     }
 
 
-def run_playbook(name, extra_vars, *args, work_dir, timeout=1500):
-    """Run playbooks/<name>.yml on localhost (local connection); output = stdout + stderr."""
-    vars_file = Path(work_dir) / f"vars-{os.getpid()}.json"
-    vars_file.write_text(json.dumps(extra_vars))
-    command = [
-        str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-        str(REPO_ROOT / "playbooks" / f"{name}.yml"), "-e", f"@{vars_file}", *args,
-    ]
-    environment = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1",
-                       PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}")
-    result = subprocess.run(command, cwd=REPO_ROOT, env=environment, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False)
-    return result.returncode, result.stdout
-
-
 def recap_changed(output, host="localhost"):
     """Sum of changed=N over the PLAY RECAP lines of host."""
     total = 0
@@ -75,23 +60,6 @@ def http_get(url, timeout=5):
 def docker_inspect(name):
     result = subprocess.run(["docker", "inspect", name], capture_output=True, text=True, check=False)
     return json.loads(result.stdout)[0] if result.returncode == 0 else None
-
-
-def remove_app(app, repository):
-    """Remove what a test deploy of app created: containers, volume, images, host state."""
-    for suffix in ("", "-previous", "-migrate", "-check-config", "-volume-owner"):
-        subprocess.run(["docker", "rm", "-f", app + suffix], capture_output=True, check=False)
-    subprocess.run(["docker", "volume", "rm", "-f", f"{app}-data"], capture_output=True, check=False)
-    for repo in (repository, f"{repository}-build-stage"):
-        images = subprocess.run(["docker", "images", "-q", "--filter", f"reference={repo}:*"],
-                                capture_output=True, text=True, check=False).stdout.split()
-        tags = subprocess.run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}",
-                               "--filter", f"reference={repo}:*"],
-                              capture_output=True, text=True, check=False).stdout.split()
-        if images:
-            subprocess.run(["docker", "rmi", "-f", *tags], capture_output=True, check=False)
-    shutil.rmtree(f"/var/lib/flaskrock/{app}", ignore_errors=True)
-    Path(f"/var/log/flaskrock/{app}.log").unlink(missing_ok=True)
 
 
 def copy_project(source, target, name):

@@ -21,6 +21,7 @@ import pytest
 import requests
 import yaml
 from packaging.requirements import Requirement
+from helpers import remove_app
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 # Helpers shared with the host-side runner test (same AWX-style job, different executor).
@@ -31,7 +32,6 @@ from test_awx_runner import (
     awx_extravars,
     host_ca_files,
     make_private_data_dir,
-    remove_app,
     statsd_exporter_standin,
 )
 

@@ -16,6 +16,7 @@ import docker
 import pytest
 import requests
 import yaml
+from helpers import remove_app
 
 ROOT = Path(__file__).resolve().parents[2]
 AWX_PROJECT = ROOT / "examples" / "awx-project"
@@ -111,19 +112,6 @@ def awx_extravars(
 
 def host_ca_files() -> list[str]:
     return sorted(str(p) for p in CA_DIR.glob("*.crt"))
-
-
-def remove_app(app: str) -> None:
-    client = docker.from_env()
-    for container in client.containers.list(all=True, filters={"name": app}):
-        if container.name == app or container.name.startswith(f"{app}-"):
-            container.remove(force=True)
-    # The rock role also keeps its build stage as <app>-build-stage:<tag>.
-    for image in client.images.list():
-        if any(tag.startswith((f"{app}:", f"{app}-")) for tag in image.tags):
-            client.images.remove(image.id, force=True)
-    for volume in client.volumes.list(filters={"name": app}):
-        volume.remove(force=True)
 
 
 def app_containers(app: str) -> list:

@@ -55,7 +55,10 @@ def work(tmp_path_factory):
 
 
 def deploy(work, *args, playbook="deploy", **overrides):
-    return run_playbook(playbook, {**work["vars"], **overrides}, *args, work_dir=work["dir"])
+    variables = {**work["vars"], **overrides}
+    result = run_playbook(f"playbooks/{playbook}.yml", *args, local=True, extra_vars=variables,
+                          vars_dir=work["dir"], timeout=1500)
+    return result.returncode, result.output
 
 
 def container_id():

@@ -36,6 +36,12 @@ def work(tmp_path_factory):
     remove_app(APP, APP)
 
 
+def deploy(work, **overrides):
+    result = run_playbook("playbooks/deploy.yml", local=True, extra_vars={**work["vars"], **overrides},
+                          vars_dir=work["dir"], timeout=1500)
+    return result.returncode, result.output
+
+
 def gunicorn_worker_class():
     processes = subprocess.run(["docker", "top", APP], capture_output=True, text=True, check=True).stdout
     command = next(line for line in processes.splitlines() if "gunicorn" in line)
@@ -43,14 +49,14 @@ def gunicorn_worker_class():
 
 
 def test_gevent_by_default_then_sync_on_request(work):
-    rc, output = run_playbook("deploy", work["vars"], work_dir=work["dir"])
+    rc, output = deploy(work)
     assert rc == 0, output
     assert docker_inspect(APP)["Config"]["Cmd"] == ["--args", "flask", "gevent"]
     assert gunicorn_worker_class() == "gevent"
     status, body = http_get(f"http://127.0.0.1:{HTTP}/io")
     assert status == 200 and json.loads(body) == {"slept_ms": 50}
 
-    rc, output = run_playbook("deploy", {**work["vars"], "deploy_worker_class": "sync"}, work_dir=work["dir"])
+    rc, output = deploy(work, deploy_worker_class="sync")
     assert rc == 0, output
     assert docker_inspect(APP)["Config"]["Cmd"] == ["--args", "flask", "sync"]
     assert gunicorn_worker_class() == "sync"

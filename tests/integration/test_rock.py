@@ -56,7 +56,7 @@ def role_run(tmp_path, docker_available):
             "rock_build_ca_certificates": CA_CERTIFICATES,
             **extra_vars,
         }
-        return run_playbook(playbook, inventory, variables, tmp_path=tmp_path)
+        return run_playbook(playbook, inventory=inventory, extra_vars=variables, vars_dir=tmp_path)
 
     run.build_dir = build_dir
     return run

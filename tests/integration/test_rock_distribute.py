@@ -162,7 +162,7 @@ def test_image_is_exported_fetched_copied_and_loaded_on_a_host_without_it(
     }
     built = []
     try:
-        first = run_playbook(playbook, inventory, variables, tmp_path=tmp_path)
+        first = run_playbook(playbook, inventory=inventory, extra_vars=variables, vars_dir=tmp_path)
         image = (reports / "builder.image").read_text() if (reports / "builder.image").exists() else None
         if image:
             built.append(image)
@@ -183,7 +183,7 @@ def test_image_is_exported_fetched_copied_and_loaded_on_a_host_without_it(
             assert directory.is_dir(), f"{directory} was never used"
             assert list(directory.iterdir()) == []
 
-        second = run_playbook(playbook, inventory, variables, tmp_path=tmp_path)
+        second = run_playbook(playbook, inventory=inventory, extra_vars=variables, vars_dir=tmp_path)
         assert second.returncode == 0, second.output[-6000:]
         assert "Export the image" not in second.output
         recap = second.output[second.output.index("PLAY RECAP") :]
@@ -191,7 +191,9 @@ def test_image_is_exported_fetched_copied_and_loaded_on_a_host_without_it(
         assert recap.count("changed=0") == 2, recap
 
         docker(second_engine, "image", "rm", image)
-        checked = run_playbook(playbook, inventory, variables, "--check", tmp_path=tmp_path)
+        checked = run_playbook(
+            playbook, "--check", inventory=inventory, extra_vars=variables, vars_dir=tmp_path
+        )
         assert checked.returncode == 0, checked.output[-6000:]
         assert f"{image} would be copied from builder to receiver" in checked.output
         assert docker(second_engine, "image", "inspect", image, check=False).returncode != 0

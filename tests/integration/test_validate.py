@@ -1,17 +1,16 @@
 """flaskrock.paas.flask_project and playbooks/validate.yml exercised through ansible-playbook."""
 
 import json
-import os
-import pathlib
-import subprocess
-import sys
+from functools import partial
 
 import pytest
 import yaml
+from helpers import PLAYBOOKS
+from helpers import run_playbook as run_any_playbook
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-VALIDATE = REPO / "playbooks" / "validate.yml"
-ANSIBLE_PLAYBOOK = pathlib.Path(sys.executable).with_name("ansible-playbook")
+VALIDATE = PLAYBOOKS / "validate.yml"
+# Validation is quick: a hang fails in 5 minutes. JSON output keeps stderr apart (stdout must parse).
+run_playbook = partial(run_any_playbook, timeout=300)
 VALID_PROJECT = {
     "requirements.txt": "Flask>=3  # web framework\ngevent\n",
     "app.py": "from flask import Flask\n\napp = Flask(__name__)\n",
@@ -45,23 +44,6 @@ def write(root, files):
     return root
 
 
-def run_playbook(playbook, *args, cwd=REPO, json_output=False):
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    env["ANSIBLE_LOCALHOST_WARNING"] = "false"
-    env["ANSIBLE_INVENTORY_UNPARSED_WARNING"] = "false"
-    if json_output:
-        env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
-    return subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), str(playbook), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def task_results(completed):
     """Per-task results on localhost from the ansible.posix.json callback."""
     report = json.loads(completed.stdout)
@@ -80,7 +62,7 @@ def test_module_returns_the_contract_for_a_valid_project(tmp_path, module_playbo
     src = write(tmp_path / "shop", VALID_PROJECT)
     args = ["-e", f"src={src}"] + (["--check"] if check_mode else [])
     completed = run_playbook(module_playbook, *args, json_output=True)
-    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.returncode == 0, completed.output
     (result,) = task_results(completed)
     assert result["changed"] is False
     assert result["name"] == "shop"
@@ -119,7 +101,7 @@ def test_module_fails_listing_every_problem(tmp_path, module_playbook):
 def test_validate_prints_the_expansion(tmp_path):
     src = write(tmp_path / "shop", VALID_PROJECT)
     completed = run_playbook(VALIDATE, "-e", f"project_dir={src}")
-    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.returncode == 0, completed.output
     assert "flask-framework/install-app:" in completed.stdout
     assert "run-user: _daemon_" in completed.stdout
 
@@ -137,7 +119,7 @@ def test_validate_prints_the_expansion(tmp_path):
 def test_validate_resolves_a_relative_project_dir_against_the_working_directory(tmp_path):
     write(tmp_path / "shop", VALID_PROJECT)
     completed = run_playbook(VALIDATE, "-e", "project_dir=shop", cwd=tmp_path)
-    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.returncode == 0, completed.output
     assert "name: shop" in completed.stdout
 
 
@@ -152,7 +134,7 @@ def test_validate_fails_with_the_errors(tmp_path):
         "- error parsing app.py: '(' was never closed",
     ):
         assert line in completed.stdout
-    assert "Traceback" not in completed.stdout + completed.stderr
+    assert "Traceback" not in completed.output
 
 
 def test_validate_without_project_dir_explains_how_to_call_it():
