@@ -10,9 +10,14 @@ project="$(realpath "${1:-examples/hello}")"
 [ $# -gt 0 ] && shift
 
 bash scripts/bootstrap.sh
-bash scripts/ubuntu-images.sh
 # shellcheck source=/dev/null
 source .venv/bin/activate
+# Only the base image this project builds on (rockcraft.yaml's base): the Molecule targets and
+# the other release are for the tests, and building them would double a first deploy's time.
+base_image="$(python scripts/base_image.py "$project")"
+if [ -n "$base_image" ]; then
+  bash scripts/ubuntu-images.sh "$base_image"
+fi
 
 extra=()
 statsd_exporter_release="https://github.com/prometheus/statsd_exporter/releases/download/v0.26.0/statsd_exporter-0.26.0.linux-amd64.tar.gz"
