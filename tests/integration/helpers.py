@@ -26,6 +26,7 @@ def run_playbook(
     cwd=REPO_ROOT,
     json_output=False,
     merge_stderr=None,
+    env=None,
     timeout=1800,
 ):
     """Run ``ansible-playbook playbook *args`` with the collection's ansible.cfg and this venv.
@@ -39,6 +40,7 @@ def run_playbook(
     - ``json_output``: use the ansible.posix.json stdout callback (parse ``result.stdout``).
     - ``merge_stderr``: stderr goes into stdout (in order); otherwise it is kept in ``result.stderr``.
       Default: merged, except with ``json_output`` (stdout must stay parseable).
+    - ``env``: more environment variables (they win over the ones set here).
 
     Returns the CompletedProcess; ``result.output`` is stdout (+ stderr when merged).
     """
@@ -59,6 +61,7 @@ def run_playbook(
     )
     if json_output:
         environment["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
+    environment.update(env or {})
     if merge_stderr is None:
         merge_stderr = not json_output
     with tempfile.TemporaryDirectory() as scratch:

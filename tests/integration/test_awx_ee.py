@@ -20,8 +20,8 @@ import docker
 import pytest
 import requests
 import yaml
-from packaging.requirements import Requirement
 from helpers import remove_app
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 # Helpers shared with the host-side runner test (same AWX-style job, different executor).

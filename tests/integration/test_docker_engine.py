@@ -6,7 +6,6 @@ that). The full install path (systemd, nested dockerd) is the Molecule scenario 
 """
 
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -14,9 +13,8 @@ from pathlib import Path
 
 import docker
 import pytest
+from helpers import run_playbook
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 MARKER = Path("/var/lib/flaskrock-paas/docker_engine.managed")
 DAEMON_JSON = Path("/etc/docker/daemon.json")
 
@@ -35,16 +33,7 @@ def run_role(tmp_path, inventory, *args, env=None):
     """Run the role; return (return code, parsed ansible.posix.json output)."""
     playbook = tmp_path / "docker_engine.yml"
     playbook.write_text(PLAYBOOK)
-    environment = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", **(env or {}))
-    result = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", inventory, str(playbook), *args],
-        cwd=REPO_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    result = run_playbook(playbook, *args, inventory=inventory, json_output=True, env=env, timeout=900)
     try:
         report = json.loads(result.stdout)
     except json.JSONDecodeError:
