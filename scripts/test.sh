@@ -14,6 +14,19 @@ source .venv/bin/activate
 passed=0 failed=0 failures=()
 wanted=("$@")
 
+# The integration tests keep the layers of the images they remove (tagged
+# flaskrock-test-cache:<id>-*) so later builds of the same project, Molecule's included, hit
+# Docker's build cache; they are dropped when this script ends.
+export FLASKROCK_TEST_CACHE_ID="testsh-$$"
+drop_build_cache() {
+  local tags
+  tags="$(docker images --format '{{.Repository}}:{{.Tag}}' \
+          --filter "reference=flaskrock-test-cache:$FLASKROCK_TEST_CACHE_ID-*" 2>/dev/null)" || return 0
+  # shellcheck disable=SC2086
+  [ -z "$tags" ] || docker rmi $tags >/dev/null 2>&1 || true
+}
+trap drop_build_cache EXIT
+
 # The Docker steps (pytest's integration tests, Molecule) need the four Ubuntu images; the
 # linters and checks do not.
 if [ ${#wanted[@]} -eq 0 ] || [[ " ${wanted[*]} " == *" pytest "* ]] || [[ " ${wanted[*]} " == *" molecule "* ]]; then

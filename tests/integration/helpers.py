@@ -14,6 +14,11 @@ PLAYBOOKS = REPO_ROOT / "playbooks"
 # Containers, volumes and host state a deploy of <app> may leave behind.
 HOST_STATE_DIR = Path("/var/lib/flaskrock")
 AUDIT_LOG_DIR = Path("/var/log/flaskrock")
+# remove_app keeps the layers of the images it removes under this repository until the end of the
+# test run (scripts/test.sh sets FLASKROCK_TEST_CACHE_ID; a bare pytest run uses its own id and
+# drops them when the session ends): the next test building the same project on the same base
+# then takes the apt/pip layers from Docker's build cache instead of rebuilding them.
+CACHE_REPOSITORY = "flaskrock-test-cache"
 
 
 def run_playbook(
@@ -99,13 +104,35 @@ def _belongs_to(name, app):
     return name == app or name.startswith(f"{app}-")
 
 
+def build_cache_id():
+    return os.environ.get("FLASKROCK_TEST_CACHE_ID") or f"pytest-{os.getpid()}"
+
+
+def keep_layers(tags):
+    """Tag the images behind ``tags`` as CACHE_REPOSITORY:<cache id>-<image id> (layers stay cached)."""
+    image_ids = set(_docker_lines("image", "inspect", "--format", "{{.Id}}", *tags)) if tags else set()
+    for image_id in image_ids:
+        short = image_id.removeprefix("sha256:")[:12]
+        subprocess.run(["docker", "tag", image_id, f"{CACHE_REPOSITORY}:{build_cache_id()}-{short}"],
+                       capture_output=True, check=False)
+
+
+def drop_kept_layers(cache_id=None):
+    """Remove the CACHE_REPOSITORY tags of ``cache_id`` (default: this run's)."""
+    pattern = f"reference={CACHE_REPOSITORY}:{cache_id or build_cache_id()}-*"
+    tags = _docker_lines("images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", pattern)
+    if tags:
+        subprocess.run(["docker", "rmi", *tags], capture_output=True, check=False)
+
+
 def remove_app(app, repository=None):
     """Remove what a test deploy of ``app`` created on this machine.
 
     Containers and volumes named <app> or <app>-* (the release, <app>-previous, -migrate,
     -check-config, -volume-owner, <app>-data), the images <repository>:* and
     <repository>-build-stage:* (``repository`` defaults to ``app``), and the host state
-    /var/lib/flaskrock/<app> and audit log /var/log/flaskrock/<app>.log.
+    /var/lib/flaskrock/<app> and audit log /var/log/flaskrock/<app>.log. The removed images' layers
+    stay in Docker's build cache until the end of the test run (``keep_layers``).
     """
     repository = repository or app
     listed = _docker_lines("ps", "-a", "--format", "{{.Names}}", "--filter", f"name={app}")
@@ -121,6 +148,7 @@ def remove_app(app, repository=None):
             "images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", f"reference={repo}:*"
         )
         if tags:
+            keep_layers(tags)
             subprocess.run(["docker", "rmi", "-f", *tags], capture_output=True, check=False)
     shutil.rmtree(HOST_STATE_DIR / app, ignore_errors=True)
     (AUDIT_LOG_DIR / f"{app}.log").unlink(missing_ok=True)
