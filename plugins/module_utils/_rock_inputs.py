@@ -112,6 +112,7 @@ def statsd_exporter_source(options, arch):
         "url": url,
         "checksum": checksum,
         "archive": posixpath.basename(url),
+        "arch": arch,
     }
 
 
