@@ -221,6 +221,10 @@ plan:
       description: Framework name (service name, C(/<framework>) directory).
       type: str
       sample: flask
+    project_dir:
+      description: Real path of the project directory (the files the build context takes).
+      type: str
+      sample: /srv/projects/hello
     name:
       description: Rock name (the image repository).
       type: str

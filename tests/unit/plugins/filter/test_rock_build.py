@@ -13,14 +13,14 @@ from ansible_collections.flaskrock.paas.plugins.filter.rock_build import FilterM
 from ansible_collections.flaskrock.paas.plugins.module_utils._flask_project import inspect_project
 
 FIXTURES = Path(__file__).parent / "fixtures"
-EXAMPLES = Path(__file__).resolve().parents[4] / "examples"
+EXAMPLE_PROJECTS = Path(__file__).resolve().parents[4] / "examples"
 FILTERS = FilterModule().filters()
 BASE_IMAGES = {"ubuntu@22.04": "ubuntu:22.04", "ubuntu@24.04": "ubuntu:24.04"}
 
 
 @pytest.fixture(scope="module")
 def hello():
-    return inspect_project(str(EXAMPLES / "hello"))
+    return inspect_project(str(EXAMPLE_PROJECTS / "hello"))
 
 
 def rock_build_failure(message):

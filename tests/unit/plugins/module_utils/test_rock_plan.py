@@ -8,19 +8,19 @@ from ansible_collections.flaskrock.paas.plugins.module_utils import _runtime as 
 from ansible_collections.flaskrock.paas.plugins.module_utils._flask_project import inspect_project
 from ansible_collections.flaskrock.paas.plugins.module_utils._rock_plan import resolve_images
 
-EXAMPLES = Path(__file__).resolve().parents[4] / "examples"
+EXAMPLE_PROJECTS = Path(__file__).resolve().parents[4] / "examples"
 APP = "from flask import Flask\napp = Flask(__name__)\n"
 
 
 @pytest.fixture(scope="module")
 def hello():
-    return inspect_project(str(EXAMPLES / "hello"))["plan"]
+    return inspect_project(str(EXAMPLE_PROJECTS / "hello"))["plan"]
 
 
 def test_plan_of_examples_hello(hello):
     contract = runtime.contract("flask")
     assert hello["framework"] == "flask"
-    assert hello["project_dir"] == str((EXAMPLES / "hello").resolve())
+    assert hello["project_dir"] == str((EXAMPLE_PROJECTS / "hello").resolve())
     assert (hello["name"], hello["version"], hello["base"]) == ("hello", "0.1", "ubuntu@24.04")
     assert hello["images"] == {"build": "ubuntu:24.04", "runtime": "ubuntu:24.04"}
     assert hello["build_stage_repository"] == "hello-build-stage"
@@ -68,7 +68,7 @@ def test_services_are_the_gunicorn_and_statsd_exporter_commands_of_the_rock(hell
     assert flask["working_dir"] == "/flask/app"
     assert flask["stop_timeout"] == 35
     # The same command Rockcraft's expansion gives Pebble, and supervisord runs.
-    expanded = inspect_project(str(EXAMPLES / "hello"))["expanded"]["services"]["statsd-exporter"]["command"]
+    expanded = inspect_project(str(EXAMPLE_PROJECTS / "hello"))["expanded"]["services"]["statsd-exporter"]["command"]
     assert expanded == " ".join(statsd["command"])
 
 
@@ -127,7 +127,7 @@ def test_gunicorn_settings_and_launcher_come_from_the_contract(hello):
 
 
 def test_gevent_is_the_default_worker_class_of_hello_async():
-    plan = inspect_project(str(EXAMPLES / "hello-async"))["plan"]
+    plan = inspect_project(str(EXAMPLE_PROJECTS / "hello-async"))["plan"]
     assert plan["services"][1]["default_args"] == ["gevent"]
     assert plan["labels"]["io.flaskrock.paas.worker-class"] == "gevent"
 

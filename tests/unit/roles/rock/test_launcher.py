@@ -10,7 +10,7 @@ import pytest
 from ansible_collections.flaskrock.paas.plugins.module_utils._flask_project import inspect_project
 
 LAUNCHER = Path(__file__).resolve().parents[4] / "roles" / "rock" / "files" / "flaskrock-launcher"
-EXAMPLES = Path(__file__).resolve().parents[4] / "examples"
+EXAMPLE_PROJECTS = Path(__file__).resolve().parents[4] / "examples"
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def launcher():
 @pytest.fixture(scope="module")
 def config():
     """The configuration the image carries: the plan's launcher.config of examples/hello-async."""
-    return inspect_project(str(EXAMPLES / "hello-async"))["plan"]["launcher"]["config"]
+    return inspect_project(str(EXAMPLE_PROJECTS / "hello-async"))["plan"]["launcher"]["config"]
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def execve(monkeypatch, launcher):
 
 
 def test_the_plan_writes_the_config_where_the_launcher_reads_it(launcher):
-    plan = inspect_project(str(EXAMPLES / "hello"))["plan"]
+    plan = inspect_project(str(EXAMPLE_PROJECTS / "hello"))["plan"]
     assert plan["launcher"]["config_path"] == launcher.CONFIG
     assert {"src": "config/launcher.json", "dest": launcher.CONFIG, "owned": False} in plan["files"]
     assert plan["launcher"]["command"][1] == plan["contract"]["launcher"]
