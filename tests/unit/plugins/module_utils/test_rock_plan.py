@@ -68,7 +68,9 @@ def test_services_are_the_gunicorn_and_statsd_exporter_commands_of_the_rock(hell
     assert flask["working_dir"] == "/flask/app"
     assert flask["stop_timeout"] == 35
     # The same command Rockcraft's expansion gives Pebble, and supervisord runs.
-    expanded = inspect_project(str(EXAMPLE_PROJECTS / "hello"))["expanded"]["services"]["statsd-exporter"]["command"]
+    expanded = inspect_project(str(EXAMPLE_PROJECTS / "hello"))["expanded"]["services"]["statsd-exporter"][
+        "command"
+    ]
     assert expanded == " ".join(statsd["command"])
 
 
