@@ -35,8 +35,9 @@ def plan_for(project, base_images):
 def project_problems(project, base_images, builder, play_hosts, project_dir):
     """Why the role cannot build ``project`` (a flask_project result) on ``builder``, one message
     each; empty when it can."""
-    validated = isinstance(project, dict) and isinstance(project.get("plan"), dict)
-    if not validated and not project_dir:
+    # The role's own validation was skipped (or there is nothing at all): no project to build.
+    nothing = not project or (isinstance(project, dict) and project.get("skipped"))
+    if nothing and not project_dir:
         return [
             "rock_project_dir must name the Flask project directory on the controller "
             "(or rock_project hold its flaskrock.paas.flask_project result)."

@@ -163,7 +163,9 @@ def test_rock_project_must_be_a_flask_project_result(role_run, tmp_path):
     result = role_run("", rock_project={"name": "hello"})
 
     assert result.returncode != 0
-    assert "rock_project must be the registered result of flaskrock.paas.flask_project" in result.output
+    assert "rock_project must be the registered result of flaskrock.paas.flask_project" in " ".join(
+        result.output.split()
+    )
     assert "Ask the builder's Docker Engine" not in result.output
 
 

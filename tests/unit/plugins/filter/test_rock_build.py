@@ -120,7 +120,10 @@ def test_no_project_at_all_asks_for_the_project_dir():
         "rock_project_dir must name the Flask project directory on the controller "
         "(or rock_project hold its flaskrock.paas.flask_project result)."
     ]
+    assert problems({}, project_dir="")[0].startswith("rock_project_dir must name")
     assert problems({"skipped": True})[0].startswith("rock_project must be the registered result")
+    # rock_project given but not a flask_project result: that is the problem, whatever the directory.
+    assert problems({"name": "hello"}, project_dir="")[0].startswith("rock_project must be the registered")
 
 
 def test_bare_base_is_refused_by_name(make_project):
