@@ -39,6 +39,7 @@ PYTHON_VERSIONS = {
     "ubuntu:24.04": "3.12",
 }
 GLOB_CHARS = re.compile(r"[*?\[]")
+# Re-exported for the callers and tests that import them from here.
 __all__ = ["DEFAULT_PRIME_FILES", "PRIME_PREFIX_ERROR"]
 
 

@@ -40,10 +40,10 @@ else:
 
 DEFAULT_BASE = "ubuntu@24.04"
 DEFAULT_VERSION = "0.1"
-EXTENSION = FLASK.extension
 SUPPORTED_BASES = ("bare", "ubuntu@22.04", "ubuntu:22.04", "ubuntu@24.04")
 SUPPORTED_BUILD_BASES = ("ubuntu@22.04", "ubuntu:22.04", "ubuntu@24.04", "ubuntu:24.04")
 DEFAULT_BASE_IMAGES = rock_plan.DEFAULT_BASE_IMAGES
+# Re-exported: Rockcraft's messages, imported from here by the tests.
 __all__ = ["MISSING_FLASK", "MISSING_REQUIREMENTS"]
 # craft-application's project name rule; the name also becomes a Docker repository name.
 NAME_RE = re.compile(r"^([a-z0-9][a-z0-9-]?)*[a-z]+([a-z0-9-]?[a-z0-9])*$")
