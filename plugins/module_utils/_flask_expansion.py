@@ -15,39 +15,23 @@ import os
 import posixpath
 import re
 
+from ansible_collections.flaskrock.paas.plugins.module_utils import _runtime as runtime
 from ansible_collections.flaskrock.paas.plugins.module_utils._flask_files import (
     escaping_symlink_target,
     symlink_outside_message,
 )
+from ansible_collections.flaskrock.paas.plugins.module_utils._flask_framework import (
+    DEFAULT_PRIME_FILES,
+    FLASK,
+)
 
-DAEMON_USER = "_daemon_"
-DAEMON_UID = 584792
-APP_DIR = "flask/app"
-INSTALL_APP_PART = "flask-framework/install-app"
-DEPENDENCIES_PART = "flask-framework/dependencies"
-DEFAULT_PRIME_FILES = (
-    "app",
-    "app.py",
-    "main.py",
-    "src",
-    "migrate",
-    "migrate.sh",
-    "migrate.py",
-    "static",
-    "templates",
-)
 ORGANIZE_EXCLUDED = ("node_modules", ".git", ".yarn", "*.rock")
-GUNICORN_PACKAGE = "gunicorn~=23.0"
-STATSD_EXPORTER_TAG = "v0.26.0"
 # Rockcraft points the config-files part at its own data directory; this is where the snap keeps it.
-EXTENSION_DATA_DIR = "/snap/rockcraft/current/share/rockcraft/extensions/flask-framework"
-# Earlier Rockcraft sources match r"-? *flask/app", letting "flask/apples" through; later ones require
-# the path boundary, as here.
-PRIME_PREFIX_RE = re.compile(r"-? *flask/app(/|$)")
-PRIME_PREFIX_ERROR = (
-    "flask-framework extension requires the 'prime' entry in the "
-    "flask-framework/install-app part to start with flask/app"
-)
+EXTENSION_DATA_ROOT = "/snap/rockcraft/current/share/rockcraft/extensions"
+# The flask values of the framework's names, for callers that only know Flask.
+INSTALL_APP_PART = FLASK.part("install-app")
+DEPENDENCIES_PART = FLASK.part("dependencies")
+PRIME_PREFIX_ERROR = FLASK.prime_prefix_error
 PYTHON_VERSIONS = {
     "ubuntu@22.04": "3.10",
     "ubuntu:22.04": "3.10",
@@ -55,6 +39,8 @@ PYTHON_VERSIONS = {
     "ubuntu:24.04": "3.12",
 }
 GLOB_CHARS = re.compile(r"[*?\[]")
+# Re-exported for the callers and tests that import them from here.
+__all__ = ["DEFAULT_PRIME_FILES", "PRIME_PREFIX_ERROR"]
 
 
 # ---------------------------------------------------------------- merge
@@ -93,37 +79,40 @@ def apply_root_snippet(yaml_data, snippet):
 # ---------------------------------------------------------------- prime
 
 
-def user_prime(yaml_data):
+def user_prime(yaml_data, framework=FLASK):
     parts = yaml_data.get("parts")
-    part = parts.get(INSTALL_APP_PART) if isinstance(parts, dict) else None
+    part = parts.get(framework.part("install-app")) if isinstance(parts, dict) else None
     prime = part.get("prime") if isinstance(part, dict) else None
     return prime or []
 
 
-def _strip_prime(entry):
+def _strip_prime(entry, app_dir):
     """``- flask/app/x`` -> (True, ``x``); ``flask/app`` -> (False, ``""``). Normalised, POSIX."""
     excluded = entry.startswith("-")
     path = entry[1:].lstrip(" ") if excluded else entry
     normalised = posixpath.normpath(path)
-    if normalised == APP_DIR:
+    if normalised == app_dir:
         return excluded, ""
-    return excluded, normalised[len(APP_DIR) + 1 :]
+    return excluded, normalised[len(app_dir) + 1 :]
 
 
-def prime_problems(prime):
-    """Rockcraft's prefix rule, then (beyond Rockcraft) entries escaping flask/app after normalisation."""
+def prime_problems(prime, framework=FLASK):
+    """Rockcraft's prefix rule, then (beyond Rockcraft) entries escaping the app directory after
+    normalisation."""
+    install_app = framework.part("install-app")
     if not isinstance(prime, list) or not all(isinstance(entry, str) for entry in prime):
-        return ["parts.%s.prime must be a list of strings" % INSTALL_APP_PART]
-    if not all(PRIME_PREFIX_RE.match(entry) for entry in prime):
-        return [PRIME_PREFIX_ERROR]
+        return ["parts.%s.prime must be a list of strings" % install_app]
+    if not all(framework.prime_prefix_re.match(entry) for entry in prime):
+        return [framework.prime_prefix_error]
+    app_dir = framework.app_dir
     problems = []
     for entry in prime:
         path = entry[1:].lstrip(" ") if entry.startswith("-") else entry
         normalised = posixpath.normpath(path)
-        if normalised != APP_DIR and not normalised.startswith(APP_DIR + "/"):
+        if normalised != app_dir and not normalised.startswith(app_dir + "/"):
             problems.append(
-                "prime entry %r of the %s part escapes flask/app (it normalises to %r); list only paths "
-                "below flask/app/" % (entry, INSTALL_APP_PART, normalised)
+                "prime entry %r of the %s part escapes %s (it normalises to %r); list only paths "
+                "below %s/" % (entry, install_app, app_dir, normalised, app_dir)
             )
     return problems
 
@@ -132,22 +121,25 @@ def is_include_mode(prime):
     return bool(prime) and bool(prime[0]) and prime[0][0] != "-"
 
 
-def effective_prime(root, prime):
+def effective_prime(root, prime, framework=FLASK):
     """The user's prime, or the default list of existing default files."""
     if prime:
         return list(prime)
     return [
-        "%s/%s" % (APP_DIR, name) for name in DEFAULT_PRIME_FILES if os.path.lexists(os.path.join(root, name))
+        "%s/%s" % (framework.app_dir, name)
+        for name in framework.default_prime_files
+        if os.path.lexists(os.path.join(root, name))
     ]
 
 
-def install_app_part(root, prime, top_level_entries):
+def install_app_part(root, prime, top_level_entries, framework=FLASK):
     """The generated install-app part (without permissions), as Rockcraft builds it."""
+    app_dir = framework.app_dir
     if is_include_mode(prime):
-        organize = {posixpath.relpath(entry, APP_DIR): entry for entry in prime}
+        organize = {posixpath.relpath(entry, app_dir): entry for entry in prime}
     else:
         organize = {
-            name: posixpath.join(APP_DIR, name)
+            name: posixpath.join(app_dir, name)
             for name in top_level_entries
             if not any(fnmatch.fnmatch(name, pattern) for pattern in ORGANIZE_EXCLUDED)
         }
@@ -215,39 +207,42 @@ def _walk(root, root_real, top, files, problems):
             )
 
 
-def app_files(root, prime, top_level_entries):
-    """Project-relative paths of the files that end up under /flask/app, plus problems.
+def _staged_tops(root, prime, top_level_entries, framework, problems):
+    """The top-level project entries the install-app part stages ("." for the whole project)."""
+    if not is_include_mode(prime):
+        return [
+            name
+            for name in top_level_entries
+            if not any(fnmatch.fnmatch(name, pattern) for pattern in ORGANIZE_EXCLUDED)
+        ]
+    staged_tops = []
+    for entry in prime:
+        excluded, rel = _strip_prime(entry, framework.app_dir)
+        if excluded:
+            continue
+        if GLOB_CHARS.search(rel):
+            first = rel.split("/")[0]
+            staged_tops.extend(name for name in top_level_entries if fnmatch.fnmatchcase(name, first))
+        elif not os.path.lexists(os.path.join(root, *rel.split("/"))) and rel:
+            problems.append(
+                "prime entry %r of the %s part names %s, which does not exist in the project"
+                % (entry, framework.part("install-app"), rel)
+            )
+        else:
+            staged_tops.append(rel if rel else ".")
+    return staged_tops
+
+
+def app_files(root, prime, top_level_entries, framework=FLASK):
+    """Project-relative paths of the files that end up under /<framework>/app, plus problems.
 
     ``prime`` is the effective prime list (user's, or the default one). Staging follows the
     generated organize map; priming follows craft-parts filesets (includes, else all; minus excludes).
     """
     root_real = os.path.realpath(root)
     problems = []
-    if is_include_mode(prime):
-        staged_tops = []
-        for entry in prime:
-            excluded, rel = _strip_prime(entry)
-            if excluded:
-                continue
-            if GLOB_CHARS.search(rel):
-                staged_tops.extend(
-                    name for name in top_level_entries if fnmatch.fnmatchcase(name, rel.split("/")[0])
-                )
-            elif not os.path.lexists(os.path.join(root, *rel.split("/"))) and rel:
-                problems.append(
-                    "prime entry %r of the %s part names %s, which does not exist in the project"
-                    % (entry, INSTALL_APP_PART, rel)
-                )
-            else:
-                staged_tops.append(rel if rel else ".")
-    else:
-        staged_tops = [
-            name
-            for name in top_level_entries
-            if not any(fnmatch.fnmatch(name, pattern) for pattern in ORGANIZE_EXCLUDED)
-        ]
     staged = []
-    for top in dict.fromkeys(staged_tops):
+    for top in dict.fromkeys(_staged_tops(root, prime, top_level_entries, framework, problems)):
         if top == ".":
             for name in top_level_entries:
                 _walk(root, root_real, name, staged, problems)
@@ -256,7 +251,7 @@ def app_files(root, prime, top_level_entries):
     includes = []
     excludes = []
     for entry in prime:
-        excluded, rel = _strip_prime(entry)
+        excluded, rel = _strip_prime(entry, framework.app_dir)
         (excludes if excluded else includes).append(rel)
     if not includes:
         includes = [""]
@@ -277,31 +272,11 @@ def python_version_for(base, build_base):
     return PYTHON_VERSIONS.get(build_base if base == "bare" else base)
 
 
-def gunicorn_command(entrypoint, worker_class):
-    return "/bin/python3 -m gunicorn -c /flask/gunicorn.conf.py '%s' -k [ %s ]" % (entrypoint, worker_class)
+def gunicorn_command(entrypoint, worker_class, framework=FLASK):
+    return framework.pebble_gunicorn_command(entrypoint, worker_class)
 
 
-def _logging_part():
-    owned = {"owner": DAEMON_UID, "group": DAEMON_UID}
-    return {
-        "plugin": "nil",
-        "override-build": "\n".join(
-            [
-                "craftctl default",
-                "mkdir -p $CRAFT_PART_INSTALL/opt/promtail",
-                "mkdir -p $CRAFT_PART_INSTALL/etc/promtail",
-                "mkdir -p $CRAFT_PART_INSTALL/var/log/flask",
-            ]
-        ),
-        "permissions": [
-            dict(path="opt/promtail", **owned),
-            dict(path="etc/promtail", **owned),
-            dict(path="var/log/flask", **owned),
-        ],
-    }
-
-
-def generated_parts(base, python_version, has_requirements_txt, install_app):
+def generated_parts(base, python_version, has_requirements_txt, install_app, *, framework=FLASK):
     """The parts the extension contributes, in Rockcraft's order."""
     if base == "bare":
         stage_packages = ["python%s-venv_ensurepip" % python_version]
@@ -309,73 +284,80 @@ def generated_parts(base, python_version, has_requirements_txt, install_app):
     else:
         stage_packages = ["python3-venv"]
         build_environment = []
+    owned = {"owner": runtime.DAEMON_UID, "group": runtime.DAEMON_GID}
+    dependencies = framework.part("dependencies")
+    gunicorn_conf = framework.paths["gunicorn_conf"].lstrip("/")
     parts = {
-        DEPENDENCIES_PART: {
+        dependencies: {
             "plugin": "python",
             "stage-packages": stage_packages,
             "source": ".",
-            "python-packages": [GUNICORN_PACKAGE],
+            "python-packages": framework.python_packages,
             "python-requirements": ["requirements.txt"] if has_requirements_txt else [],
             "build-environment": build_environment,
         },
-        INSTALL_APP_PART: dict(install_app, permissions=[{"owner": DAEMON_UID, "group": DAEMON_UID}]),
-        "flask-framework/config-files": {
+        framework.part("install-app"): dict(install_app, permissions=[dict(owned)]),
+        framework.part("config-files"): {
             "plugin": "dump",
-            "source": EXTENSION_DATA_DIR,
-            "organize": {"gunicorn.conf.py": "flask/gunicorn.conf.py"},
-            "permissions": [{"path": "flask/gunicorn.conf.py", "owner": DAEMON_UID, "group": DAEMON_UID}],
+            "source": "%s/%s" % (EXTENSION_DATA_ROOT, framework.extension),
+            "organize": {"gunicorn.conf.py": gunicorn_conf},
+            "permissions": [dict(path=gunicorn_conf, **owned)],
         },
-        "flask-framework/statsd-exporter": {
-            "build-snaps": ["go"],
-            "source-tag": STATSD_EXPORTER_TAG,
-            "plugin": "go",
-            "source": "https://github.com/prometheus/statsd_exporter.git",
-        },
-        "flask-framework/logging": _logging_part(),
+        framework.part("statsd-exporter"): framework.statsd_exporter_part(),
+        framework.part("logging"): framework.logging_part(),
     }
     if base == "bare":
-        parts["flask-framework/runtime"] = {
+        parts[framework.part("runtime")] = {
             "plugin": "nil",
             "override-build": "mkdir -m 777 ${CRAFT_PART_INSTALL}/tmp\n"
             "ln -sf /usr/bin/bash ${CRAFT_PART_INSTALL}/usr/bin/sh",
             "stage-packages": ["bash_bins", "coreutils_bins", "ca-certificates_data"],
         }
-        parts["flask-framework/runtime-libs"] = {"plugin": "nil", "stage-packages": ["libstdc++6"]}
+        parts[framework.part("runtime-libs")] = {"plugin": "nil", "stage-packages": ["libstdc++6"]}
     else:
         # ca-certificates_data and python3-venv both ship this file with different content.
-        parts[DEPENDENCIES_PART]["stage"] = ["-etc/ssl/certs/ca-certificates.crt"]
-        parts["flask-framework/runtime"] = {"plugin": "nil", "stage-packages": ["ca-certificates_data"]}
+        parts[dependencies]["stage"] = ["-etc/ssl/certs/ca-certificates.crt"]
+        parts[framework.part("runtime")] = {"plugin": "nil", "stage-packages": ["ca-certificates_data"]}
     return parts
 
 
-def root_snippet(base, python_version, has_requirements_txt, install_app, service_command):
+def extension_stage_packages(framework=FLASK):
+    """The stage packages the extension's own parts add on any base (the image layout provides them).
+
+    Chisel slices included (``ca-certificates_data``): a builder subtracts these from the expansion's
+    stage packages to keep the user's own.
+    """
+    packages = set()
+    ubuntu = ("ubuntu@22.04", "ubuntu@24.04")
+    bases = [(base, None) for base in ubuntu] + [("bare", build_base) for build_base in ubuntu]
+    for base, build_base in bases:
+        parts = generated_parts(base, python_version_for(base, build_base), False, {}, framework=framework)
+        packages.update(package for part in parts.values() for package in part.get("stage-packages", []))
+    return sorted(packages)
+
+
+def root_snippet(
+    base, python_version, has_requirements_txt, install_app, service_command, *, framework=FLASK
+):
     """``run-user``, ``services`` and ``parts`` as the extension contributes them.
 
-    ``service_command`` is None when the user already set ``services.flask.command``.
+    ``service_command`` is None when the user already set ``services.<framework>.command``.
     """
-    flask_service = {
+    service = {
         "override": "replace",
         "startup": "enabled",
-        "after": ["statsd-exporter"],
-        "user": DAEMON_USER,
+        "after": [runtime.STATSD_EXPORTER_SERVICE],
+        "user": runtime.DAEMON_USER,
     }
     if service_command is not None:
-        flask_service["command"] = service_command
+        service["command"] = service_command
     return {
-        "run-user": DAEMON_USER,
+        "run-user": runtime.DAEMON_USER,
         "services": {
-            "flask": flask_service,
-            "statsd-exporter": {
-                "override": "merge",
-                "command": (
-                    "/bin/statsd_exporter --statsd.mapping-config=/statsd-mapping.conf "
-                    "--statsd.listen-udp=localhost:9125 "
-                    "--statsd.listen-tcp=localhost:9125"
-                ),
-                "summary": "statsd exporter service",
-                "startup": "enabled",
-                "user": DAEMON_USER,
-            },
+            framework.service: service,
+            runtime.STATSD_EXPORTER_SERVICE: framework.statsd_exporter_service(),
         },
-        "parts": generated_parts(base, python_version, has_requirements_txt, install_app),
+        "parts": generated_parts(
+            base, python_version, has_requirements_txt, install_app, framework=framework
+        ),
     }

@@ -14,14 +14,19 @@ import re
 import shlex
 import traceback
 
-from ansible_collections.flaskrock.paas.plugins.module_utils import _flask_entrypoint as flask_entrypoint
 from ansible_collections.flaskrock.paas.plugins.module_utils import _flask_expansion as flask_expansion
 from ansible_collections.flaskrock.paas.plugins.module_utils import _flask_migration as flask_migration
 from ansible_collections.flaskrock.paas.plugins.module_utils import _flask_requirements as flask_requirements
+from ansible_collections.flaskrock.paas.plugins.module_utils import _rock_plan as rock_plan
 from ansible_collections.flaskrock.paas.plugins.module_utils._flask_files import (
     ProjectFileError,
     is_inside,
     read_project_text,
+)
+from ansible_collections.flaskrock.paas.plugins.module_utils._flask_framework import (
+    FLASK,
+    MISSING_FLASK,
+    MISSING_REQUIREMENTS,
 )
 
 try:
@@ -35,14 +40,11 @@ else:
 
 DEFAULT_BASE = "ubuntu@24.04"
 DEFAULT_VERSION = "0.1"
-EXTENSION = "flask-framework"
 SUPPORTED_BASES = ("bare", "ubuntu@22.04", "ubuntu:22.04", "ubuntu@24.04")
 SUPPORTED_BUILD_BASES = ("ubuntu@22.04", "ubuntu:22.04", "ubuntu@24.04", "ubuntu:24.04")
-MISSING_REQUIREMENTS = (
-    "missing a requirements file (requirements.txt or pyproject.toml). The flask-framework extension "
-    "requires one of these files with 'flask' specified as a dependency."
-)
-MISSING_FLASK = "missing flask package dependency in requirements file."
+DEFAULT_BASE_IMAGES = rock_plan.DEFAULT_BASE_IMAGES
+# Re-exported: Rockcraft's messages, imported from here by the tests.
+__all__ = ["MISSING_FLASK", "MISSING_REQUIREMENTS"]
 # craft-application's project name rule; the name also becomes a Docker repository name.
 NAME_RE = re.compile(r"^([a-z0-9][a-z0-9-]?)*[a-z]+([a-z0-9-]?[a-z0-9])*$")
 # Rockcraft's version rule, narrowed to what a Docker tag accepts (no ':', '+', '~').
@@ -132,7 +134,25 @@ def entrypoint_from_command(command):
     return None
 
 
-def _load_rockcraft_yaml(src, path, explicit, problems, warnings):
+def _check_extensions(data, label, framework, problems, warnings):
+    not_listed = "%s does not list the %s extension; it is applied anyway" % (label, framework.extension)
+    extensions = data.get("extensions")
+    if extensions is None:
+        warnings.append(not_listed)
+    elif not isinstance(extensions, list) or not all(isinstance(name, str) for name in extensions):
+        problems.append("%s: extensions must be a list of extension names" % label)
+    else:
+        others = [name for name in extensions if name != framework.extension]
+        if others:
+            problems.append(
+                "%s: only the %s extension is supported, remove: %s"
+                % (label, framework.extension, ", ".join(others))
+            )
+        elif framework.extension not in extensions:
+            warnings.append(not_listed)
+
+
+def _load_rockcraft_yaml(src, path, explicit, problems, warnings, *, framework=FLASK):
     """The parsed rockcraft.yaml mapping, {} without a file, or None when unusable (problem recorded)."""
     if not os.path.lexists(path):
         if explicit:
@@ -162,19 +182,7 @@ def _load_rockcraft_yaml(src, path, explicit, problems, warnings):
     if not isinstance(data, dict):
         problems.append("%s must be a mapping of keys to values, not a %s" % (label, type(data).__name__))
         return None
-    extensions = data.get("extensions")
-    if extensions is None:
-        warnings.append("%s does not list the flask-framework extension; it is applied anyway" % label)
-    elif not isinstance(extensions, list) or not all(isinstance(name, str) for name in extensions):
-        problems.append("%s: extensions must be a list of extension names" % label)
-    else:
-        others = [name for name in extensions if name != EXTENSION]
-        if others:
-            problems.append(
-                "%s: only the flask-framework extension is supported, remove: %s" % (label, ", ".join(others))
-            )
-        elif EXTENSION not in extensions:
-            warnings.append("%s does not list the flask-framework extension; it is applied anyway" % label)
+    _check_extensions(data, label, framework, problems, warnings)
     return data
 
 
@@ -186,8 +194,8 @@ def _check_mapping(data, key, problems):
     return True
 
 
-def _identity(data, src, options, *, had_file, problems, warnings):
-    """Resolve name, base, build-base and version (options override the file) and validate them."""
+def _resolve_identity(data, src, options, *, had_file, warnings):
+    """Name, base, build-base and version: the options override the file, then the defaults apply."""
     for key, option in (
         ("name", "name"),
         ("base", "base"),
@@ -196,26 +204,48 @@ def _identity(data, src, options, *, had_file, problems, warnings):
     ):
         if options.get(option) is not None:
             data[key] = options[option]
-    if data.get("name") is None:
-        data["name"] = os.path.basename(os.path.abspath(src))
-        if had_file:
-            warnings.append("rockcraft.yaml sets no name; using the directory name %r" % data["name"])
-    if data.get("base") is None:
-        data["base"] = DEFAULT_BASE
-        if had_file:
-            warnings.append("rockcraft.yaml sets no base; using %s" % DEFAULT_BASE)
-    if data.get("version") is None:
-        data["version"] = DEFAULT_VERSION
-        if had_file:
-            warnings.append("rockcraft.yaml sets no version; using %s" % DEFAULT_VERSION)
-    elif not isinstance(data["version"], str) and isinstance(data["version"], (int, float)):
+    defaults = (
+        (
+            "name",
+            os.path.basename(os.path.abspath(src)),
+            "rockcraft.yaml sets no name; using the directory name %r",
+        ),
+        ("base", DEFAULT_BASE, "rockcraft.yaml sets no base; using %s"),
+        ("version", DEFAULT_VERSION, "rockcraft.yaml sets no version; using %s"),
+    )
+    for key, default, message in defaults:
+        if data.get(key) is None:
+            data[key] = default
+            if had_file:
+                warnings.append(message % (default,))
+    if not isinstance(data["version"], str) and isinstance(data["version"], (int, float)):
         warnings.append(
             "version %r is a YAML number; it is used as the string %r (quote it: Rockcraft requires a string)"
             % (data["version"], str(data["version"]))
         )
         data["version"] = str(data["version"])
 
-    name, base, build_base, version = data["name"], data["base"], data.get("build-base"), data["version"]
+
+def _base_problems(base, build_base, framework):
+    problems = []
+    if not isinstance(base, str) or base not in SUPPORTED_BASES:
+        problems.append("Extension '%s' does not support base: %r" % (framework.extension, base))
+    if base == "bare":
+        if build_base is None:
+            problems.append("base 'bare' needs a build-base: set build-base to ubuntu@22.04 or ubuntu@24.04")
+        elif build_base not in SUPPORTED_BUILD_BASES:
+            problems.append("Unable to determine the Python version for the build-base %s" % (build_base,))
+    elif build_base is not None and (
+        not isinstance(build_base, str) or build_base not in SUPPORTED_BUILD_BASES
+    ):
+        problems.append("unsupported build-base %r: use ubuntu@22.04 or ubuntu@24.04" % (build_base,))
+    return problems
+
+
+def _identity(data, src, options, *, had_file, problems, warnings, framework=FLASK):
+    """Resolve name, base, build-base and version (options override the file) and validate them."""
+    _resolve_identity(data, src, options, had_file=had_file, warnings=warnings)
+    name, version = data["name"], data["version"]
     if not isinstance(name, str) or len(name) > 40 or not NAME_RE.match(name):
         problems.append(
             "invalid name %r: use at most 40 lowercase letters, digits and hyphens, with at least one "
@@ -227,30 +257,120 @@ def _identity(data, src, options, *, had_file, problems, warnings):
             "invalid version %r: use 1 to 32 letters, digits, '.' and '-', starting and ending with a letter "
             "or digit" % (version,)
         )
-    if not isinstance(base, str) or base not in SUPPORTED_BASES:
-        problems.append("Extension 'flask-framework' does not support base: %r" % (base,))
-    if base == "bare":
-        if build_base is None:
-            problems.append("base 'bare' needs a build-base: set build-base to ubuntu@22.04 or ubuntu@24.04")
-        elif build_base not in SUPPORTED_BUILD_BASES:
-            problems.append("Unable to determine the Python version for the build-base %s" % (build_base,))
-    elif build_base is not None and (
-        not isinstance(build_base, str) or build_base not in SUPPORTED_BUILD_BASES
-    ):
-        problems.append("unsupported build-base %r: use ubuntu@22.04 or ubuntu@24.04" % (build_base,))
+    problems.extend(_base_problems(data["base"], data.get("build-base"), framework))
 
 
-def _user_service_command(data):
+def _user_service_command(data, framework=FLASK):
     services = data.get("services")
-    flask_service = services.get("flask") if isinstance(services, dict) else None
-    command = flask_service.get("command") if isinstance(flask_service, dict) else None
+    service = services.get(framework.service) if isinstance(services, dict) else None
+    command = service.get("command") if isinstance(service, dict) else None
     return command or None
 
 
-def inspect_project(src, *, rockcraft_yaml=None, name=None, base=None, build_base=None, version=None):
-    """Validate the project at ``src`` and return the K1 result dict.
+def _check_requirements(requirements, framework, problems, warnings):
+    """The framework's package must be a direct dependency; returns the default worker class."""
+    package = framework.required_package
+    if not requirements.has_requirements_txt and not requirements.has_pyproject:
+        problems.append(framework.missing_requirements_message)
+    else:
+        problems.extend(requirements.problems)
+        if package not in requirements.names:
+            problems.append(framework.missing_package_message)
+        elif package not in requirements.rockcraft_names:
+            warnings.append(
+                "%s is declared in a form Rockcraft 1.20 does not read (inline comment, option or "
+                "included file); Rockcraft would reject this project" % package
+            )
+    warnings.extend(requirements.warnings)
+    worker_class = "gevent" if "gevent" in requirements.names else "sync"
+    if worker_class == "gevent" and "gevent" not in requirements.rockcraft_names:
+        warnings.append(
+            "gevent is declared in a form Rockcraft 1.20 does not read; Rockcraft would use sync workers"
+        )
+    return worker_class
 
-    Raises FlaskProjectError listing every problem found.
+
+def _entrypoint(src, data, user_command, framework, *, problems, warnings):
+    """The WSGI application: from the user's service command, else searched the framework's way."""
+    if user_command:
+        entrypoint = entrypoint_from_command(user_command) if isinstance(user_command, str) else None
+        if entrypoint is None:
+            warnings.append(
+                "cannot find the WSGI application in services.%s.command %r; entrypoint is null"
+                % (framework.service, user_command)
+            )
+        return entrypoint
+    rock_name = data["name"] if isinstance(data["name"], str) else ""
+    found = framework.find_entrypoint(src, rock_name)
+    problems.extend(found.problems)
+    if found.annotated_only:
+        warnings.append(
+            "the WSGI application %s is bound by an annotated assignment, which Rockcraft 1.20 does not "
+            "recognise" % found.entrypoint
+        )
+    return found.entrypoint
+
+
+def _top_level_entries(src, problems, warnings):
+    try:
+        return sorted(os.listdir(src))
+    except OSError as err:
+        raise FlaskProjectError(
+            [*problems, "cannot list the project directory %s: %s" % (src, err.strerror or err)], warnings
+        ) from None
+
+
+def _shipped_files(src, prime, top_level_entries, framework, *, problems, warnings):
+    """(app files, migration command, install-app part) of a project whose prime is valid."""
+    prime = flask_expansion.effective_prime(src, prime, framework)
+    files, file_problems = flask_expansion.app_files(src, prime, top_level_entries, framework)
+    problems.extend(file_problems)
+    install_app = flask_expansion.install_app_part(src, prime, top_level_entries, framework)
+    migration = flask_migration.migration_command(files)
+    migration_file = flask_migration.migration_file(files)
+    if migration_file == "migrate" and not os.access(os.path.join(src, "migrate"), os.X_OK):
+        warnings.append("migrate is not executable: the migration ./migrate will fail (chmod +x migrate)")
+    return files, migration, install_app
+
+
+def _read_project(src, rockcraft_yaml, options, framework, *, problems, warnings):
+    """The rockcraft.yaml data with its identity resolved, and whether parts and services are usable."""
+    yaml_path = rockcraft_yaml or os.path.join(src, "rockcraft.yaml")
+    data = _load_rockcraft_yaml(
+        src, yaml_path, rockcraft_yaml is not None, problems, warnings, framework=framework
+    )
+    had_file = os.path.lexists(yaml_path)
+    if data is None:
+        data = {}
+        # Keep validating the rest of the project so every problem is reported at once.
+    _identity(
+        data, src, options, had_file=had_file, problems=problems, warnings=warnings, framework=framework
+    )
+    parts_ok = _check_mapping(data, "parts", problems)
+    services_ok = _check_mapping(data, "services", problems)
+    if services_ok and isinstance(data.get("services"), dict):
+        service = data["services"].get(framework.service)
+        if service is not None and not isinstance(service, dict):
+            problems.append("rockcraft.yaml: services.%s must be a mapping" % framework.service)
+            services_ok = False
+    return data, parts_ok, services_ok
+
+
+def inspect_project(
+    src,
+    *,
+    rockcraft_yaml=None,
+    name=None,
+    base=None,
+    build_base=None,
+    version=None,
+    base_images=None,
+    framework=FLASK,
+):
+    """Validate the project at ``src`` and return the K1 result dict, with the build plan under ``plan``.
+
+    ``base_images`` maps a base (``ubuntu@24.04``) to the Docker image of each stage (default
+    ``rock_plan.DEFAULT_BASE_IMAGES``). Raises FlaskProjectError listing every problem found.
     """
     problems = []
     warnings = []
@@ -259,81 +379,23 @@ def inspect_project(src, *, rockcraft_yaml=None, name=None, base=None, build_bas
         reason = "does not exist" if not os.path.lexists(src) else "is not a directory"
         raise FlaskProjectError(["project directory %s %s" % (src, reason)])
 
-    yaml_path = rockcraft_yaml or os.path.join(src, "rockcraft.yaml")
-    data = _load_rockcraft_yaml(src, yaml_path, rockcraft_yaml is not None, problems, warnings)
-    had_file = os.path.lexists(yaml_path)
-    if data is None:
-        data = {}
-        # Keep validating the rest of the project so every problem is reported at once.
-    _identity(data, src, options, had_file=had_file, problems=problems, warnings=warnings)
-    parts_ok = _check_mapping(data, "parts", problems)
-    services_ok = _check_mapping(data, "services", problems)
-    if services_ok and isinstance(data.get("services"), dict):
-        flask_service = data["services"].get("flask")
-        if flask_service is not None and not isinstance(flask_service, dict):
-            problems.append("rockcraft.yaml: services.flask must be a mapping")
-            services_ok = False
-
+    data, parts_ok, services_ok = _read_project(
+        src, rockcraft_yaml, options, framework, problems=problems, warnings=warnings
+    )
     requirements = flask_requirements.read_requirements(src)
-    if not requirements.has_requirements_txt and not requirements.has_pyproject:
-        problems.append(MISSING_REQUIREMENTS)
-    else:
-        problems.extend(requirements.problems)
-        if "flask" not in requirements.names:
-            problems.append(MISSING_FLASK)
-        elif "flask" not in requirements.rockcraft_names:
-            warnings.append(
-                "flask is declared in a form Rockcraft 1.20 does not read (inline comment, option or "
-                "included file); Rockcraft would reject this project"
-            )
-    warnings.extend(requirements.warnings)
-    worker_class = "gevent" if "gevent" in requirements.names else "sync"
-    if worker_class == "gevent" and "gevent" not in requirements.rockcraft_names:
-        warnings.append(
-            "gevent is declared in a form Rockcraft 1.20 does not read; Rockcraft would use sync workers"
-        )
+    worker_class = _check_requirements(requirements, framework, problems, warnings)
+    user_command = _user_service_command(data, framework) if services_ok else None
+    entrypoint = _entrypoint(src, data, user_command, framework, problems=problems, warnings=warnings)
 
-    user_command = _user_service_command(data) if services_ok else None
-    entrypoint = None
-    if user_command:
-        entrypoint = entrypoint_from_command(user_command) if isinstance(user_command, str) else None
-        if entrypoint is None:
-            warnings.append(
-                "cannot find the WSGI application in services.flask.command %r; entrypoint is null"
-                % (user_command,)
-            )
-    else:
-        rock_name = data["name"] if isinstance(data["name"], str) else ""
-        found = flask_entrypoint.find_entrypoint(src, rock_name)
-        problems.extend(found.problems)
-        entrypoint = found.entrypoint
-        if found.annotated_only:
-            warnings.append(
-                "the WSGI application %s is bound by an annotated assignment, which Rockcraft 1.20 does not "
-                "recognise" % entrypoint
-            )
-
-    prime = flask_expansion.user_prime(data) if parts_ok else []
-    prime_problems = flask_expansion.prime_problems(prime)
+    prime = flask_expansion.user_prime(data, framework) if parts_ok else []
+    prime_problems = flask_expansion.prime_problems(prime, framework)
     problems.extend(prime_problems)
-    try:
-        top_level_entries = sorted(os.listdir(src))
-    except OSError as err:
-        raise FlaskProjectError(
-            [*problems, "cannot list the project directory %s: %s" % (src, err.strerror or err)], warnings
-        ) from None
-    files = []
-    migration = None
-    install_app = None
+    top_level_entries = _top_level_entries(src, problems, warnings)
+    files, migration, install_app = [], None, None
     if not prime_problems:
-        prime = flask_expansion.effective_prime(src, prime)
-        files, file_problems = flask_expansion.app_files(src, prime, top_level_entries)
-        problems.extend(file_problems)
-        install_app = flask_expansion.install_app_part(src, prime, top_level_entries)
-        migration = flask_migration.migration_command(files)
-        migration_file = flask_migration.migration_file(files)
-        if migration_file == "migrate" and not os.access(os.path.join(src, "migrate"), os.X_OK):
-            warnings.append("migrate is not executable: the migration ./migrate will fail (chmod +x migrate)")
+        files, migration, install_app = _shipped_files(
+            src, prime, top_level_entries, framework, problems=problems, warnings=warnings
+        )
 
     if problems:
         raise FlaskProjectError(problems, warnings)
@@ -341,12 +403,17 @@ def inspect_project(src, *, rockcraft_yaml=None, name=None, base=None, build_bas
     base_value = data["base"]
     build_base_value = data.get("build-base")
     python_version = flask_expansion.python_version_for(base_value, build_base_value)
-    service_command = None if user_command else flask_expansion.gunicorn_command(entrypoint, worker_class)
+    service_command = None if user_command else framework.pebble_gunicorn_command(entrypoint, worker_class)
     snippet = flask_expansion.root_snippet(
-        base_value, python_version, requirements.has_requirements_txt, install_app, service_command
+        base_value,
+        python_version,
+        requirements.has_requirements_txt,
+        install_app,
+        service_command,
+        framework=framework,
     )
     expanded = flask_expansion.apply_root_snippet(data, snippet)
-    return {
+    result = {
         "expanded": expanded,
         "expanded_yaml": expansion_yaml(expanded),
         "name": data["name"],
@@ -364,6 +431,8 @@ def inspect_project(src, *, rockcraft_yaml=None, name=None, base=None, build_bas
         ),
         "app_files": files,
         "migration": migration,
-        "service_command": expanded["services"]["flask"].get("command"),
+        "service_command": expanded["services"][framework.service].get("command"),
         "warnings": warnings,
     }
+    result["plan"] = rock_plan.build_plan(result, framework, base_images, src)
+    return result

@@ -18,6 +18,7 @@ description:
   - Returns the project with the extension expanded, as C(rockcraft expand-extensions) prints it,
     together with the facts an image builder needs (entrypoint, worker class, the files that land
     in C(/flask/app), the requirement files, the migration command).
+  - Returns the build plan of the image (RV(plan)), which the C(flaskrock.paas.rock) role renders.
   - Goes beyond Rockcraft where Rockcraft is wrong or unsafe, see the notes.
   - Changes nothing; always returns C(changed=false).
 author:
@@ -62,6 +63,15 @@ options:
   version:
     description: Rock version, overriding C(version) in the file.
     type: str
+  base_images:
+    description:
+      - Docker image of each base (C(ubuntu@22.04), C(ubuntu@24.04)) for RV(plan.images).
+      - The C(flaskrock.paas.rock) role passes its C(rock_base_images).
+    type: dict
+    default:
+      ubuntu@22.04: ubuntu:22.04
+      ubuntu@24.04: ubuntu:24.04
+    version_added: 0.2.0
 notes:
   - "Beyond Rockcraft: requirement files are read with pip's format: C(#) comments (also inline),
     C(\\\\) continuations, option lines such as C(-i), C(--extra-index-url), C(--hash), C(-e) and
@@ -197,6 +207,137 @@ service_command:
   returned: success
   type: str
   sample: "/bin/python3 -m gunicorn -c /flask/gunicorn.conf.py 'app:app' -k [ sync ]"
+plan:
+  description:
+    - The framework-neutral build plan of the image, every decision an image builder needs; the
+      C(flaskrock.paas.rock) role only renders it (Dockerfile, supervisord and Gunicorn
+      configuration, launcher configuration) and orchestrates the build.
+    - Paths, user and ports come from the runtime contract (RV(plan.contract)).
+  returned: success
+  type: dict
+  version_added: 0.2.0
+  contains:
+    framework:
+      description: Framework name (service name, C(/<framework>) directory).
+      type: str
+      sample: flask
+    project_dir:
+      description: Real path of the project directory (the files the build context takes).
+      type: str
+      sample: /srv/projects/hello
+    name:
+      description: Rock name (the image repository).
+      type: str
+    version:
+      description: Rock version (the first part of the image tag).
+      type: str
+    base:
+      description: Base of the rock.
+      type: str
+    build_base:
+      description: Build base, or null.
+      type: str
+    images:
+      description:
+        - Docker image of the C(build) and C(runtime) stages, from O(base_images).
+        - Null where O(base_images) has no image for the base; C(runtime) is null for C(bare).
+      type: dict
+      sample: {build: "ubuntu:24.04", runtime: "ubuntu:24.04"}
+    build_stage_repository:
+      description: Repository of the kept build-stage image (the dependency cache).
+      type: str
+      sample: hello-build-stage
+    build_packages:
+      description: apt packages of the build stage (the layout's, then the parts' C(build-packages)).
+      type: list
+      elements: str
+      sample: [ca-certificates, python3-venv]
+    runtime_packages:
+      description:
+        - apt packages of the final stage (the layout's, then the parts' C(stage-packages) without the
+          extension's own; a Chisel slice such as C(libpq5_libs) becomes its package C(libpq5)).
+      type: list
+      elements: str
+      sample: [python3, supervisor, ca-certificates, libpq5]
+    python_packages:
+      description: Python packages installed first (C(python-packages) of the dependencies part).
+      type: list
+      elements: str
+      sample: [gunicorn~=23.0]
+    python_requirements:
+      description: Requirement files installed with C(pip install -r) (C(python-requirements)).
+      type: list
+      elements: str
+      sample: [requirements.txt]
+    requirements_files:
+      description: Same as RV(requirements_files).
+      type: list
+      elements: str
+    requirements_paths:
+      description: Same as RV(requirements_paths).
+      type: list
+      elements: str
+    kept_paths:
+      description: Image paths of RV(plan.requirements_paths), copied from the build stage to the same place.
+      type: list
+      elements: str
+      sample: [/project/lib]
+    install_project:
+      description: Same as RV(install_project).
+      type: bool
+    app_files:
+      description: Same as RV(app_files).
+      type: list
+      elements: str
+    owned_dirs:
+      description: Directories of the final image owned by the daemon user.
+      type: list
+      elements: str
+    owned_files:
+      description: Empty files of the final image owned by the daemon user (the Gunicorn logs).
+      type: list
+      elements: str
+    files:
+      description:
+        - Files copied into the final image, in order (C(src) in the build context, C(dest) in the
+          image, C(owned) by the daemon user).
+      type: list
+      elements: dict
+    env:
+      description: Environment of the final image.
+      type: dict
+    expose:
+      description: Ports the image exposes (Gunicorn, statsd-exporter metrics).
+      type: list
+      elements: int
+      sample: [8000, 9102]
+    healthcheck:
+      description: Docker health check (C(command), C(interval), C(timeout), C(start_period), C(retries)).
+      type: dict
+    services:
+      description:
+        - The services supervisord runs, in start order. Each has a fixed C(command), the C(default_args)
+          Pebble-style C(--args <service> ...) replaces, the variable C(args_env) carrying them, the
+          C(working_dir) and the C(stop_timeout) in seconds.
+      type: list
+      elements: dict
+    gunicorn_command:
+      description: Gunicorn command line without C(-k), or null without an entrypoint.
+      type: list
+      elements: str
+      sample: [python3, -m, gunicorn, -c, /flask/gunicorn.conf.py, "app:app"]
+    gunicorn:
+      description: Settings of the image's C(gunicorn.conf.py) (C(bind), C(chdir), C(statsd_host), log files).
+      type: dict
+    launcher:
+      description: The image's entrypoint C(command), and the C(config) it reads from C(config_path).
+      type: dict
+    labels:
+      description: Labels of the image (name to value), in Dockerfile order.
+      type: dict
+    contract:
+      description: The runtime contract (user, uid, ports, paths, label names) of the framework.
+      type: dict
 warnings:
   description:
     - Things Rockcraft would reject or read differently that this module accepts, emitted as Ansible warnings.
@@ -239,6 +380,7 @@ def main():
             base=dict(type="str"),
             build_base=dict(type="str"),
             version=dict(type="str"),
+            base_images=dict(type="dict", default=dict(flask_project.DEFAULT_BASE_IMAGES)),
         ),
         supports_check_mode=True,
     )
@@ -263,6 +405,7 @@ def main():
             base=params["base"],
             build_base=params["build_base"],
             version=params["version"],
+            base_images=params["base_images"],
         )
     except flask_project.FlaskProjectError as err:
         for warning in err.warnings:

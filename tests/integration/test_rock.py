@@ -91,7 +91,7 @@ def test_invalid_project_fails_before_any_host_is_touched(role_run, tmp_path):
     assert result.returncode != 0
     assert "missing a requirements file" in result.output
     assert "Missing WSGI entrypoint" in result.output
-    assert "Ask the Docker Engine" not in result.output
+    assert "Ask the builder's Docker Engine" not in result.output
     assert not role_run.build_dir.exists()
     assert image_names("rocktest-invalid") == []
 
@@ -115,6 +115,58 @@ def test_missing_base_image_says_how_to_get_it(role_run, tmp_path):
     assert "scripts/ubuntu-images.sh" in result.output
     assert "docker pull rocktest-no-such-base:24.04" in result.output
     assert image_names("rocktest-nobase") == []
+
+
+VALIDATED_PLAYBOOK = textwrap.dedent(
+    """\
+    - name: Validate the project once, as playbooks/deploy.yml does
+      hosts: localhost
+      gather_facts: false
+      tasks:
+        - name: Validate
+          flaskrock.paas.flask_project:
+            src: "{{ rocktest_project }}"
+            name: rocktest-validated
+          register: rocktest_validated
+
+    - name: Build a rock from that result
+      hosts: all
+      gather_facts: false
+      roles:
+        - role: flaskrock.paas.rock
+          vars:
+            rock_project: "{{ hostvars['localhost']['rocktest_validated'] }}"
+    """
+)
+
+
+def test_a_project_validated_by_the_play_is_not_validated_again(role_run, tmp_path):
+    """rock_project: the plan comes from the play's flask_project result (rock_project_dir unset),
+    its images from rock_base_images (here a missing one, so nothing is built)."""
+    project = write_project(tmp_path / "rocktest-validated")
+    (tmp_path / "play.yml").write_text(VALIDATED_PLAYBOOK)
+
+    result = role_run(
+        "",
+        rocktest_project=str(project),
+        rock_base_images={"ubuntu@24.04": "rocktest-no-such-base:24.04"},
+    )
+
+    assert result.returncode != 0
+    validation = result.output.split("Read the Flask project like Rockcraft's flask-framework", 1)[1]
+    assert validation.split("\n", 1)[1].lstrip().startswith("skipping: [builder]")
+    assert "Base image rocktest-no-such-base:24.04 (for base ubuntu@24.04)" in " ".join(result.output.split())
+    assert image_names("rocktest-validated") == []
+
+
+def test_rock_project_must_be_a_flask_project_result(role_run, tmp_path):
+    result = role_run("", rock_project={"name": "hello"})
+
+    assert result.returncode != 0
+    assert "rock_project must be the registered result of flaskrock.paas.flask_project" in " ".join(
+        result.output.split()
+    )
+    assert "Ask the builder's Docker Engine" not in result.output
 
 
 def release_archive(directory, binary=b"#!/bin/sh\n", arch="amd64"):

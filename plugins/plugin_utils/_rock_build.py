@@ -1,0 +1,142 @@
+# Copyright (c) flaskrock.paas developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Note that this plugin util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+"""Controller-side decisions of the flaskrock.paas.rock role (its filters): which plan to build,
+whether the role can build it, which hosts lack the image, what a failed build said."""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+
+from ansible_collections.flaskrock.paas.plugins.module_utils._rock_plan import resolve_images
+
+
+class RockBuildError(Exception):
+    """The input is not what the role produces; the message says why."""
+
+
+def plan_for(project, base_images):
+    """The build plan of a flaskrock.paas.flask_project result, its stage images resolved against
+    ``base_images`` (the result may have been computed with other ones, e.g. by another play)."""
+    plan = project.get("plan") if isinstance(project, dict) else None
+    if not isinstance(plan, dict):
+        raise RockBuildError(
+            "rock_project must be the registered result of flaskrock.paas.flask_project (0.2.0 or later, "
+            "it returns the build plan), or empty to validate the project in the role"
+        )
+    plan = copy.deepcopy(plan)
+    plan["images"] = resolve_images(plan.get("base"), plan.get("build_base"), base_images)
+    return plan
+
+
+def project_problems(project, base_images, builder, play_hosts, project_dir):
+    """Why the role cannot build ``project`` (a flask_project result) on ``builder``, one message
+    each; empty when it can."""
+    # The role's own validation was skipped (or there is nothing at all): no project to build.
+    nothing = not project or (isinstance(project, dict) and project.get("skipped"))
+    if nothing and not project_dir:
+        return [
+            "rock_project_dir must name the Flask project directory on the controller "
+            "(or rock_project hold its flaskrock.paas.flask_project result)."
+        ]
+    try:
+        return plan_problems(plan_for(project, base_images), base_images, builder, play_hosts)
+    except RockBuildError as error:
+        return [str(error)]
+
+
+def plan_problems(plan, base_images, builder, play_hosts):
+    """Why the role cannot build ``plan`` on ``builder`` (empty when it can), one message each."""
+    problems = []
+    base = plan.get("base")
+    choices = ", ".join(base_images)
+    if base == "bare" or not plan["images"]["runtime"]:
+        problems.append(
+            "%s: set base to one of %s in rockcraft.yaml or rock_base, or add the base to rock_base_images."
+            % (
+                "Base bare is not supported by flaskrock.paas.rock yet"
+                if base == "bare"
+                else "No Docker image is configured for base %s" % base,
+                choices,
+            )
+        )
+    if not plan.get("gunicorn_command"):
+        problems.append(
+            "The project defines no WSGI entrypoint that flaskrock.paas.rock can serve (a custom "
+            "services.%s.command is not supported yet): define a module-level `app` in app.py or main.py."
+            % plan.get("framework")
+        )
+    if builder not in play_hosts:
+        problems.append(
+            "rock_builder_host '%s' is not a host of this play (%s): choose one of them or leave it empty."
+            % (builder, ", ".join(play_hosts))
+        )
+    return problems
+
+
+def hosts_missing_image(hosts, hostvars, register, builder):
+    """The hosts other than ``builder`` whose registered docker_image_info found no image."""
+    missing = []
+    for host in hosts:
+        if host == builder:
+            continue
+        info = hostvars[host].get(register) if host in hostvars else None
+        if isinstance(info, dict) and "images" in info and len(info["images"]) == 0:
+            missing.append(host)
+    return missing
+
+
+# community.docker's docker_image (classic builder) fails with
+#   "Error building NAME - code: C, message: M, logs: ['Step 1/9 : FROM ...', ' ---> id', ...]"
+# the log being the Python repr of the output chunks.
+LOGS_MARKER = ", logs: "
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+NOISE = re.compile(r" ---> |Removing intermediate container")
+STEP = re.compile(r"Step [0-9]+/[0-9]+ :")
+QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\"")
+
+
+def _log_chunks(text):
+    """The output chunks of a repr()'d list; a truncated list is read chunk by chunk."""
+    try:
+        chunks = ast.literal_eval(text)
+    except (SyntaxError, ValueError):
+        chunks = None
+    if isinstance(chunks, list) and all(isinstance(chunk, str) for chunk in chunks):
+        return chunks
+    return [
+        ast.literal_eval("'%s'" % single) if not double else ast.literal_eval('"%s"' % double)
+        for single, double in QUOTED.findall(text)
+    ]
+
+
+def build_failure(message):
+    """{"error": what the builder said, "output": the failing step and its output ("" without a log)}."""
+    message = str(message)
+    error, logs = message, ""
+    if LOGS_MARKER in message:
+        # The first marker whose remainder is the log list (a RUN command may contain the marker).
+        start = 0
+        while True:
+            position = message.find(LOGS_MARKER, start)
+            if position < 0:
+                break
+            if message[position + len(LOGS_MARKER) :].lstrip().startswith("["):
+                error, logs = message[:position], message[position + len(LOGS_MARKER) :]
+                break
+            start = position + 1
+    try:
+        chunks = _log_chunks(logs) if logs else []
+    except (SyntaxError, ValueError):
+        chunks = []
+    lines = [
+        ANSI_ESCAPE.sub("", line).replace("\t", "    ").rstrip() for line in "\n".join(chunks).splitlines()
+    ]
+    lines = [line for line in lines if line and not NOISE.match(line)]
+    starts = [index for index, line in enumerate(lines) if STEP.match(line)]
+    if starts:
+        lines = lines[starts[-1] :]
+    return {"error": error, "output": "\n".join(lines)}
