@@ -38,6 +38,13 @@ options:
     description: Data volume whose existence is reported; empty for none.
     type: str
     default: ''
+  read_secret:
+    description:
+      - Also return the secret key kept in C(<base_dir>/secret_key) (see M(flaskrock.paas.deploy_secret)) as
+        RV(secret_key), so the host keeping it needs no second module run.
+      - The result then holds a secret: give the task C(no_log).
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -121,6 +128,10 @@ cpus:
   description: CPU cores online on the host.
   returned: always
   type: int
+secret_key:
+  description: The stored secret key; null when there is none (or it is empty) or O(read_secret) is false.
+  returned: always
+  type: str
 """
 
 import hashlib  # noqa: E402
@@ -215,6 +226,14 @@ def read_lock(path):
     return lock if isinstance(lock, dict) else {"holder": "?", "since": "?", "version": "?", "run_id": ""}
 
 
+def read_secret_key(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read() or None
+    except FileNotFoundError:
+        return None
+
+
 def _inspect(call, name):
     try:
         return call(name)
@@ -222,7 +241,7 @@ def _inspect(call, name):
         return None
 
 
-def read_state(client, image_ref, requested_app, base_dir, volume):
+def read_state(client, image_ref, requested_app, base_dir, volume, *, secret=False):
     api = client.api
     image = image_summary(image_ref, _inspect(api.inspect_image, image_ref) if image_ref else None)
     app = app_name(requested_app, image)
@@ -248,6 +267,7 @@ def read_state(client, image_ref, requested_app, base_dir, volume):
         "lock": read_lock(lock_file) if base_dir else None,
         "volume_exists": bool(volume) and _inspect(api.inspect_volume, volume) is not None,
         "cpus": os.sysconf("SC_NPROCESSORS_ONLN"),
+        "secret_key": read_secret_key(f"{base_dir}/secret_key") if secret and base_dir else None,
     }
 
 
@@ -258,6 +278,7 @@ def main():
             app=dict(type="str", default=""),
             base_dir=dict(type="str", default=""),
             volume=dict(type="str", default=""),
+            read_secret=dict(type="bool", default=False),
             **DOCKER_HOST_ARGUMENT,
         ),
         supports_check_mode=True,
@@ -265,7 +286,14 @@ def main():
     params = module.params
     try:
         client = docker_client(module)
-        state = read_state(client, params["image"], params["app"], params["base_dir"], params["volume"])
+        state = read_state(
+            client,
+            params["image"],
+            params["app"],
+            params["base_dir"],
+            params["volume"],
+            secret=params["read_secret"],
+        )
     except StateError as exc:
         module.fail_json(msg=str(exc))
     except DockerException as exc:

@@ -88,6 +88,17 @@ def test_read_state_of_a_deployed_host(tmp_path):
     assert [image["Id"] for image in state["releases"]] == [image["Id"] for image in IMAGES]
     assert state["containers"]["current"]["running"] and state["containers"]["previous"]["exists"]
     assert state["cpus"] >= 1
+    assert state["secret_key"] is None  # not asked for
+
+
+def test_read_state_returns_the_secret_key_only_on_request(tmp_path):
+    client = FakeDockerClient()
+    assert read_state(client, IMAGE_REF, "", str(tmp_path), "", secret=True)["secret_key"] is None
+    (tmp_path / "secret_key").write_text("")
+    assert read_state(client, IMAGE_REF, "", str(tmp_path), "", secret=True)["secret_key"] is None
+    (tmp_path / "secret_key").write_text("k" * 86)
+    assert read_state(client, IMAGE_REF, "", str(tmp_path), "", secret=True)["secret_key"] == "k" * 86
+    assert read_state(client, IMAGE_REF, "", str(tmp_path), "")["secret_key"] is None
 
 
 def test_read_state_of_a_new_host():
