@@ -13,7 +13,7 @@ description:
     (86 URL-safe characters) and stores it with mode C(0600), its directory with mode C(0700).
   - Used by the C(flaskrock.paas.deploy) role on one host of the play, so every host and every later deploy
     (also from AWX, whose controller is ephemeral) gets the same C(FLASK_SECRET_KEY).
-  - The key is returned in RV(secret_key): give the task C(no_log).
+  - The key is returned in RV(secret_key), so give the task C(no_log).
 author:
   - flaskrock.paas developers (@flaskrock)
 attributes:

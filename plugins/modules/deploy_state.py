@@ -42,7 +42,7 @@ options:
     description:
       - Also return the secret key kept in C(<base_dir>/secret_key) (see M(flaskrock.paas.deploy_secret)) as
         RV(secret_key), so the host keeping it needs no second module run.
-      - The result then holds a secret: give the task C(no_log).
+      - The result then holds a secret, so give the task C(no_log).
     type: bool
     default: false
 """

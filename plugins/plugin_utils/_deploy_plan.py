@@ -267,7 +267,7 @@ def rollback_target(state, release="", host="this host"):
     current, previous = containers.get("current") or {}, containers.get("previous") or {}
     repository = state["repository"]
     releases = _release_tags(state.get("releases"), repository)
-    tags = [tag for _, image_tags in releases for tag in image_tags]
+    tags = [tag for _image, image_tags in releases for tag in image_tags]
     release = str(release or "")
     running_id = current.get("image", "") if current.get("exists") else ""
     if release:
@@ -275,7 +275,7 @@ def rollback_target(state, release="", host="this host"):
     elif previous.get("exists"):
         target = previous.get("config_image", "")
     else:
-        running = next((image for image, _ in releases if image.get("Id") == running_id), None)
+        running = next((image for image, _tags in releases if image.get("Id") == running_id), None)
         newest = running.get("Created") if running else math.inf
         target = next(
             (
