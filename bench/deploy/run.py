@@ -6,15 +6,22 @@
    for ``/`` and the 50 ms ``/io`` endpoint of examples/hello-async, with sync and gevent workers.
 2. Wall time of a no-op redeploy and of a code-change redeploy (playbooks/deploy.yml, build included).
 3. How long the app is unreachable during a single-host redeploy (polled every 10 ms).
+4. ``--noop``: the no-op redeploy of examples/hello against a playbook of 10 trivial
+   ``ansible.builtin.stat`` tasks on the same host, alternated for several rounds (median and ratio),
+   with the task counts of the no-op run.
 
 Loopback only, ports 48000-48999, every load run bounded by wrk's duration.
     python bench/deploy/run.py [--duration 10] [--connections 50]
+    python bench/deploy/run.py --noop [--rounds 7]
 """
 
 import argparse
 import json
+import os
+import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,10 +34,12 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 
 from deploy_helpers import (  # noqa: E402
+    VENV_BIN,
     base_vars,
     build_statsd_exporter_standin,
     copy_project,
     docker_inspect,
+    recap_changed,
     remove_app,
     run_playbook,
 )
@@ -150,11 +159,126 @@ def measure_downtime(url, action):
     return result, state["longest"], state["failures"]
 
 
+NOOP_APP = "bdeploy-hello"
+NOOP_HTTP, NOOP_METRICS = 48180, 48190
+STAT_TASKS = 10
+
+
+def stat_playbook(directory):
+    """The baseline: 10 trivial ansible.builtin.stat tasks, no facts, same inventory and connection."""
+    tasks = "".join(
+        f"    - name: Stat the root directory ({number})\n      ansible.builtin.stat:\n        path: /\n"
+        for number in range(1, STAT_TASKS + 1)
+    )
+    path = Path(directory) / "stat10.yml"
+    path.write_text(f"---\n- name: Ten trivial tasks\n  hosts: all\n  gather_facts: false\n  tasks:\n{tasks}")
+    return path
+
+
+def timed_playbook(path, extra_vars, work):
+    """Wall time and output of ansible-playbook PATH on localhost (local connection), run like
+    deploy_helpers.run_playbook (same cwd, so the same ansible.cfg, same interpreter)."""
+    vars_file = Path(work) / "noop-vars.json"
+    vars_file.write_text(json.dumps(extra_vars))
+    command = [
+        str(VENV_BIN / "ansible-playbook"),
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        str(path),
+        "-e",
+        f"@{vars_file}",
+    ]
+    environment = dict(
+        os.environ,
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_NOCOLOR="1",
+        PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}",
+    )
+    start = time.monotonic()
+    result = subprocess.run(
+        command,
+        cwd=REPO,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+    elapsed = time.monotonic() - start
+    if result.returncode != 0:
+        sys.exit(result.stdout)
+    return elapsed, result.stdout
+
+
+def task_counts(output):
+    """Task headers printed (run or skipped), in total and of the deploy role; the recap's ok/skipped."""
+    headers = [line for line in output.splitlines() if line.startswith("TASK [")]
+    recap = re.search(r"^localhost\s*:\s*ok=(\d+)\s+changed=(\d+).*?skipped=(\d+)", output, re.MULTILINE)
+    return {
+        "tasks": len(headers),
+        "deploy_role_tasks": sum(1 for line in headers if line.startswith("TASK [flaskrock.paas.deploy :")),
+        "rock_role_tasks": sum(1 for line in headers if line.startswith("TASK [flaskrock.paas.rock :")),
+        "ok": int(recap.group(1)),
+        "changed": int(recap.group(2)),
+        "skipped": int(recap.group(3)),
+    }
+
+
+def measure_noop(rounds):
+    """Deploy examples/hello once, then alternate no-op redeploys and the 10-stat playbook."""
+    work = Path(tempfile.mkdtemp(prefix="bench-noop-"))
+    project = copy_project(REPO / "examples" / "hello", work / "hello", NOOP_APP)
+    standin = build_statsd_exporter_standin(work)
+    deploy_vars = {
+        **base_vars(standin),
+        "project_dir": str(project),
+        "deploy_http_port": NOOP_HTTP,
+        "deploy_metrics_port": NOOP_METRICS,
+        "deploy_manage_docker": False,
+    }
+    baseline = stat_playbook(work)
+    remove_app(NOOP_APP, NOOP_APP)
+    results = {"rounds": rounds, "noop_s": [], "stat10_s": []}
+    try:
+        timed_playbook(REPO / "playbooks" / "deploy.yml", deploy_vars, work)  # the first deploy
+        for _ in range(rounds):
+            elapsed, output = timed_playbook(REPO / "playbooks" / "deploy.yml", deploy_vars, work)
+            if recap_changed(output) != 0:
+                sys.exit("the no-op redeploy changed something:\n" + output)
+            results["noop_s"].append(round(elapsed, 2))
+            results["counts"] = task_counts(output)
+            elapsed, _ = timed_playbook(baseline, {"ansible_python_interpreter": sys.executable}, work)
+            results["stat10_s"].append(round(elapsed, 2))
+    finally:
+        remove_app(NOOP_APP, NOOP_APP)
+        shutil.rmtree(work, ignore_errors=True)
+    results["noop_median_s"] = statistics.median(results["noop_s"])
+    results["stat10_median_s"] = statistics.median(results["stat10_s"])
+    results["ratio"] = round(results["noop_median_s"] / results["stat10_median_s"], 2)
+    print(json.dumps(results, indent=2))
+    counts = results["counts"]
+    print(
+        "\n| no-op redeploy median s | 10 stat tasks median s | ratio | tasks (deploy role) | ok / skipped |"
+    )
+    print("|---|---|---|---|---|")
+    print(
+        f"| {results['noop_median_s']:.2f} | {results['stat10_median_s']:.2f} | {results['ratio']:.2f} "
+        f"| {counts['tasks']} ({counts['deploy_role_tasks']}) | {counts['ok']} / {counts['skipped']} |"
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--noop", action="store_true", help="only the no-op redeploy against 10 stat tasks")
+    parser.add_argument("--rounds", type=int, default=7, help="rounds of the --noop measurement")
     options = parser.parse_args()
+    if options.noop:
+        measure_noop(options.rounds)
+        return
 
     work = Path(tempfile.mkdtemp(prefix="bench-deploy-"))
     project = copy_project(REPO / "examples" / "hello-async", work / "hello-async", APP)

@@ -44,6 +44,12 @@ state:
   description: The container's C(State) (Status, ExitCode, OOMKilled...).
   returned: success
   type: dict
+status:
+  description: The part of RV(state) that explains a failed container (C(Status), C(ExitCode), C(OOMKilled),
+    C(Error)).
+  returned: success
+  type: dict
+  version_added: 0.2.0
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
@@ -53,6 +59,8 @@ from ansible_collections.flaskrock.paas.plugins.module_utils._docker_sdk import 
     NotFound,
     docker_client,
 )
+
+STATUS_KEYS = ("Status", "ExitCode", "OOMKilled", "Error")
 
 
 def main():
@@ -69,10 +77,12 @@ def main():
         client = docker_client(module)
         container = client.containers.get(name)
         logs = container.logs(stdout=True, stderr=True, tail=module.params["tail"])
+        state = container.attrs.get("State") or {}
         module.exit_json(
             changed=False,
             logs=logs.decode("utf-8", errors="replace"),
-            state=container.attrs.get("State", {}),
+            state=state,
+            status={key: state[key] for key in STATUS_KEYS if key in state},
         )
     except NotFound:
         module.fail_json(msg=f"no container named {name!r}")
