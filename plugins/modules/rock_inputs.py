@@ -49,7 +49,7 @@ options:
   base_image_id:
     description:
       - ID of the base image on the builder.
-      - Empty means it is not there: the module fails, saying how to get it.
+      - Empty means it is not there, and the module fails saying how to get it.
     type: str
     required: true
   builder:
