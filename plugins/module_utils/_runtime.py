@@ -45,6 +45,13 @@ LABELS = {
     "migration": LABEL_PREFIX + "migration",
     "gunicorn_command": LABEL_PREFIX + "gunicorn-command",
 }
+# Labels the deploy role puts on the app container and its data volume (not on the image).
+CONTAINER_LABELS = {
+    "app": LABEL_PREFIX + "app",
+    "release": LABEL_PREFIX + "release",
+    "settings": LABEL_PREFIX + "deploy-settings",
+    "env": LABEL_PREFIX + "deploy-env",
+}
 
 
 def framework_paths(framework=DEFAULT_FRAMEWORK):

@@ -21,6 +21,7 @@ import re
 
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.flaskrock.paas.plugins.module_utils._runtime import (
+    CONTAINER_LABELS,
     DEFAULT_FRAMEWORK,
     LABEL_PREFIX,
     LABELS,
@@ -35,16 +36,9 @@ from ansible_collections.flaskrock.paas.plugins.plugin_utils._deploy_env import 
     resolve_worker_class,
 )
 
-# Labels the role puts on the app container (and the data volume). "settings" holds the container
-# settings below as JSON and "env" the sha256 of the env file the container was started with: a
-# no-op redeploy compares them with the desired ones instead of probing the container.
-CONTAINER_LABELS = {
-    "app": LABEL_PREFIX + "app",
-    "release": LABEL_PREFIX + "release",
-    "settings": LABEL_PREFIX + "deploy-settings",
-    "env": LABEL_PREFIX + "deploy-env",
-}
-
+# CONTAINER_LABELS (runtime contract): "settings" holds the container settings below as JSON and
+# "env" the sha256 of the env file the container was started with: a no-op redeploy compares them
+# with the desired ones instead of probing the container.
 GUNICORN_SETTINGS = ("threads", "timeout", "keepalive", "graceful_timeout", "worker_connections")
 
 
