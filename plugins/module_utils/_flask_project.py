@@ -17,6 +17,7 @@ import traceback
 from ansible_collections.flaskrock.paas.plugins.module_utils import _flask_expansion as flask_expansion
 from ansible_collections.flaskrock.paas.plugins.module_utils import _flask_migration as flask_migration
 from ansible_collections.flaskrock.paas.plugins.module_utils import _flask_requirements as flask_requirements
+from ansible_collections.flaskrock.paas.plugins.module_utils import _project_secrets as project_secrets
 from ansible_collections.flaskrock.paas.plugins.module_utils import _rock_plan as rock_plan
 from ansible_collections.flaskrock.paas.plugins.module_utils._flask_files import (
     ProjectFileError,
@@ -325,6 +326,10 @@ def _shipped_files(src, prime, top_level_entries, framework, *, problems, warnin
     prime = flask_expansion.effective_prime(src, prime, framework)
     files, file_problems = flask_expansion.app_files(src, prime, top_level_entries, framework)
     problems.extend(file_problems)
+    # Beyond Rockcraft: dotenv files (secrets) never reach the image.
+    files, dotenv = project_secrets.without_dotenv(files)
+    if dotenv:
+        warnings.append(project_secrets.dotenv_warning(dotenv))
     install_app = flask_expansion.install_app_part(src, prime, top_level_entries, framework)
     migration = flask_migration.migration_command(files)
     migration_file = flask_migration.migration_file(files)

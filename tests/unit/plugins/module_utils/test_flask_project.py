@@ -382,3 +382,38 @@ def test_unreadable_shipped_directory_is_reported(make_project, monkeypatch):
 
     monkeypatch.setattr(os, "scandir", scandir)
     assert problems_of(src) == ["cannot read the directory static/css: Permission denied"]
+
+
+@pytest.mark.parametrize(
+    ("app", "prime"),
+    [
+        # No default prime file: Rockcraft ships the whole project, .env included.
+        ("demo/__init__.py", None),
+        ("app.py", ["flask/app/app.py", "flask/app/.env", "flask/app/.flaskenv"]),
+    ],
+)
+def test_dotenv_files_are_left_out_of_the_app_with_a_warning(make_project, app, prime):
+    """Beyond Rockcraft (which ships them): secrets stay out, the warning says where values go."""
+    rock = {"name": "demo", "base": "ubuntu@24.04", "extensions": ["flask-framework"]}
+    if prime:
+        rock["parts"] = {"flask-framework/install-app": {"prime": prime}}
+    src = make_project(
+        {
+            "requirements.txt": "flask\n",
+            app: "def create_app():\n    pass\n",
+            ".env": "SECRET_TOKEN=1\n",
+            ".flaskenv": "FLASK_DEBUG=1\n",
+            "rockcraft.yaml": rock,
+        }
+    )
+    result = inspect_project(str(src))
+    assert ".env" not in result["app_files"] and ".flaskenv" not in result["app_files"]
+    assert app in result["app_files"]
+    [warning] = [text for text in result["warnings"] if "dotenv" in text]
+    assert warning.startswith(".env, .flaskenv left out of the image: dotenv files hold local settings")
+    assert "deploy_env" in warning and "deploy_config" in warning and "deploy_flask_secret_key" in warning
+
+
+def test_no_dotenv_warning_without_dotenv_files(make_project):
+    src = make_project({"requirements.txt": "flask\n", "app.py": "app = 1\n", "settings.env": "A=1\n"})
+    assert not any("dotenv" in text for text in inspect_project(str(src))["warnings"])
