@@ -4,6 +4,8 @@ import hashlib
 import io
 import os
 import tarfile
+import time
+import zipfile
 
 import pytest
 from ansible_collections.flaskrock.paas.plugins.module_utils._rock_context import (
@@ -87,9 +89,6 @@ def test_same_members_give_the_same_bytes_whatever_the_file_times(tmp_path):
 def test_every_member_time_can_go_into_a_zip_in_any_time_zone(tmp_path, monkeypatch, zone):
     """What flit_core, wheel and hatchling do with the files of the context during pip install .:
     zipfile refuses a local time before 1980 ("ZIP does not support timestamps before 1980")."""
-    import time
-    import zipfile
-
     monkeypatch.setenv("TZ", zone)
     time.tzset()
     try:
