@@ -19,7 +19,6 @@ import stat
 import tarfile
 import tempfile
 
-
 # The time of every member (a SOURCE_DATE_EPOCH-style constant): 1980-01-02T00:00:00Z. Not 0: the
 # builders that zip the project (flit_core, wheel, hatchling... during ``pip install .``) refuse
 # times before 1980, and a ZIP stores local time, so 1980-01-01T00:00Z would read as 1979 west of
