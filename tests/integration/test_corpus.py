@@ -34,7 +34,8 @@ from deploy_helpers import (
 )
 from helpers import local_inventory
 
-pytestmark = pytest.mark.docker
+# corpus: lets a quick run leave it out (pytest -m "not corpus"); it is the longest integration test.
+pytestmark = [pytest.mark.docker, pytest.mark.corpus]
 
 CORPUS = REPO_ROOT / "tests" / "corpus"
 ROCK_PLAYBOOK = textwrap.dedent(
