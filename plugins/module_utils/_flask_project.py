@@ -17,6 +17,7 @@ import traceback
 from ansible_collections.flaskrock.paas.plugins.module_utils import _flask_expansion as flask_expansion
 from ansible_collections.flaskrock.paas.plugins.module_utils import _flask_migration as flask_migration
 from ansible_collections.flaskrock.paas.plugins.module_utils import _flask_requirements as flask_requirements
+from ansible_collections.flaskrock.paas.plugins.module_utils import _project_secrets as project_secrets
 from ansible_collections.flaskrock.paas.plugins.module_utils import _rock_plan as rock_plan
 from ansible_collections.flaskrock.paas.plugins.module_utils._flask_files import (
     ProjectFileError,
@@ -311,6 +312,31 @@ def _entrypoint(src, data, user_command, framework, *, problems, warnings):
     return found.entrypoint
 
 
+def _entrypoint_left_out(entrypoint, files, installs_project, framework):
+    """A warning when the prime leaves the module of the WSGI entrypoint out of the app directory
+    (Rockcraft's default prime does when the package is not `app` or `src` and a migrate.sh exists)."""
+    if not entrypoint:
+        return []
+    module = entrypoint.split(":", 1)[0].replace(".", "/")
+    if module + ".py" in files or module + "/__init__.py" in files:
+        return []
+    top = module.split("/")[0]
+    fix = (
+        "add %s/%s to the prime, or use an exclude prime (such as '- %s/tests') to ship the whole "
+        "project" % (framework.app_dir, top, framework.app_dir)
+    )
+    if installs_project:
+        return [
+            "the WSGI entrypoint %s is left out of /%s by the prime: Gunicorn imports it from the "
+            "project's wheel (pip install .), so its Flask instance folder is in the virtual "
+            "environment, not in /%s/instance; %s" % (entrypoint, framework.app_dir, framework.app_dir, fix)
+        ]
+    return [
+        "the WSGI entrypoint %s is left out of /%s by the prime and nothing installs it (no "
+        "pyproject.toml or setup.py): the app will not start; %s" % (entrypoint, framework.app_dir, fix)
+    ]
+
+
 def _top_level_entries(src, problems, warnings):
     try:
         return sorted(os.listdir(src))
@@ -325,6 +351,10 @@ def _shipped_files(src, prime, top_level_entries, framework, *, problems, warnin
     prime = flask_expansion.effective_prime(src, prime, framework)
     files, file_problems = flask_expansion.app_files(src, prime, top_level_entries, framework)
     problems.extend(file_problems)
+    # Beyond Rockcraft: dotenv files (secrets) never reach the image.
+    files, dotenv = project_secrets.without_dotenv(files)
+    if dotenv:
+        warnings.append(project_secrets.dotenv_warning(dotenv))
     install_app = flask_expansion.install_app_part(src, prime, top_level_entries, framework)
     migration = flask_migration.migration_command(files)
     migration_file = flask_migration.migration_file(files)
@@ -399,6 +429,11 @@ def inspect_project(
 
     if problems:
         raise FlaskProjectError(problems, warnings)
+    installs_project = any(
+        os.path.isfile(os.path.join(src, marker)) for marker in ("setup.py", "pyproject.toml")
+    )
+    if not user_command:
+        warnings.extend(_entrypoint_left_out(entrypoint, files, installs_project, framework))
 
     base_value = data["base"]
     build_base_value = data.get("build-base")
@@ -426,9 +461,7 @@ def inspect_project(
         "requirements": sorted(requirements.names),
         "requirements_files": requirements.files,
         "requirements_paths": sorted(requirements.paths),
-        "install_project": any(
-            os.path.isfile(os.path.join(src, marker)) for marker in ("setup.py", "pyproject.toml")
-        ),
+        "install_project": installs_project,
         "app_files": files,
         "migration": migration,
         "service_command": expanded["services"][framework.service].get("command"),

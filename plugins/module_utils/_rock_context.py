@@ -4,7 +4,7 @@
 # Do not use this from other collections or standalone plugins/modules!
 """Write a Docker build context as one reproducible tar archive.
 
-The same members give the same bytes (sorted names, zero times, root owner), so the archive's
+The same members give the same bytes (sorted names, one fixed time, root owner), so the archive's
 sha256 says whether anything changed, and a build context of many files crosses to the builder
 host as one transfer instead of one per file.
 """
@@ -18,6 +18,13 @@ import posixpath
 import stat
 import tarfile
 import tempfile
+
+# The time of every member (a SOURCE_DATE_EPOCH-style constant): 1980-01-02T00:00:00Z. Not 0: the
+# builders that zip the project (flit_core, wheel, hatchling... during ``pip install .``) refuse
+# times before 1980, and a ZIP stores local time, so 1980-01-01T00:00Z would read as 1979 west of
+# UTC; a day later is 1980 in every time zone (UTC-12 to UTC+14). Valid for tar, zip and every
+# format a wheel or sdist builder writes.
+CONTEXT_MTIME = 315619200
 
 
 class ContextError(Exception):
@@ -96,7 +103,7 @@ def archive_bytes(members, directories=()):
         entries += list(members.items())
         for name, member in sorted(entries):
             info = tarfile.TarInfo(name)
-            info.mtime = 0
+            info.mtime = CONTEXT_MTIME
             info.uid = info.gid = 0
             info.uname = info.gname = "root"
             if member is None:

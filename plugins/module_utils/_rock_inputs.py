@@ -23,6 +23,8 @@ import posixpath
 import re
 import stat
 
+from ansible_collections.flaskrock.paas.plugins.module_utils._project_secrets import is_dotenv
+
 # What Rockcraft leaves out of a project, plus caches no build needs.
 IGNORED = re.compile(r"^(\.git|node_modules|\.yarn|\.venv|\.tox)(/|$)|(^|/)__pycache__/|\.rock$|\.pyc$")
 ARCHITECTURES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
@@ -47,14 +49,16 @@ def sha256_text(text):
 
 
 def project_files(root):
-    """Sorted project-relative paths of the regular files of the project, without IGNORED ones."""
+    """Sorted project-relative paths of the regular files of the project, without IGNORED ones and
+    without dotenv files (secrets: not even the build stage gets them)."""
     found = []
     for directory, dirnames, filenames in os.walk(root):
         dirnames.sort()
         rel_dir = os.path.relpath(directory, root).replace(os.sep, "/")
         for name in filenames:
             rel = name if rel_dir == "." else posixpath.join(rel_dir, name)
-            if stat.S_ISREG(os.lstat(os.path.join(directory, name)).st_mode) and not IGNORED.search(rel):
+            regular = stat.S_ISREG(os.lstat(os.path.join(directory, name)).st_mode)
+            if regular and not IGNORED.search(rel) and not is_dotenv(rel):
                 found.append(rel)
     return sorted(found)
 

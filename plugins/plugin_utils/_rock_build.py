@@ -113,8 +113,77 @@ def _log_chunks(text):
     ]
 
 
+# pip's own words when it cannot build a wheel (pip 22.0 of ubuntu@22.04 to pip 24 of ubuntu@24.04).
+PIP_FAILED_HOOK = re.compile(r"^\s*\u00d7 (.+?) did not run successfully\.$")
+PIP_SUBJECT = re.compile(r"^\s*(Processing|Collecting|Obtaining) (\S+)")
+PIP_WHEEL_OF = re.compile(
+    r"(?:Failed building wheel for|Failed to build|Building (?:wheel|editable) for) ([\w.-]+)"
+)
+PIP_EXCEPTION = re.compile(r"^\w*(Error|Exception):")
+PIP_BACKEND_UNAVAILABLE = "BackendUnavailable"
+PIP_OUTPUT_START = re.compile(r"^\s*╰─> \[\d+ lines? of output\]$")
+PIP_OUTPUT_END = re.compile(r"^\s*\[end of output\]$")
+
+
+def _subject(lines, before):
+    """The requirement pip was working on before line ``before``: (its name or path, is the project)."""
+    for line in reversed(lines[:before]):
+        match = PIP_WHEEL_OF.search(line)
+        if match:
+            return match.group(1), False
+        match = PIP_SUBJECT.match(line)
+        if match:
+            target = match.group(2)
+            return target, match.group(1) != "Collecting" and target.startswith("/")
+    return None, False
+
+
+def _hook_output(lines, start):
+    """The last non-empty line the failing build hook printed (its error), from line ``start``."""
+    block, inside = [], False
+    for line in lines[start:]:
+        if PIP_OUTPUT_START.match(line):
+            inside = True
+        elif PIP_OUTPUT_END.match(line):
+            break
+        elif inside and line.strip():
+            block.append(line.strip())
+    return block[-1] if block else ""
+
+
+def wheel_failure(lines):
+    """What pip said when it could not build a wheel (a project's or a requirement's), in one
+    sentence naming the package, the failing step and its error; "" for any other failure."""
+    failed = next((index for index, line in enumerate(lines) if PIP_FAILED_HOOK.match(line)), None)
+    backend = next((index for index, line in enumerate(lines) if PIP_BACKEND_UNAVAILABLE in line), None)
+    if failed is None and backend is None:
+        return ""
+    if failed is not None:
+        where = failed
+        step = PIP_FAILED_HOOK.match(lines[failed]).group(1)
+        cause = _hook_output(lines, failed)
+    else:
+        where = backend
+        step = "loading the build backend named by [build-system] build-backend in pyproject.toml"
+        cause = next((line.strip() for line in reversed(lines) if PIP_EXCEPTION.match(line)), "")
+    subject, is_project = _subject(lines, where)
+    cause = (": " + cause) if cause else ""
+    if is_project:
+        return (
+            "pip could not build the project itself (%s, `pip install .` of its pyproject.toml or setup.py): "
+            "%s failed%s. Fix the project's build configuration (pyproject.toml [build-system], setup.py)."
+            % (subject, step, cause)
+        )
+    return (
+        "pip could not build the wheel of %s: %s failed%s. Pin a version that has a wheel for this "
+        "Python, or add what its build needs (build-packages in rockcraft.yaml)."
+        % ("the package %s" % subject if subject else "a requirement", step, cause)
+    )
+
+
 def build_failure(message):
-    """{"error": what the builder said, "output": the failing step and its output ("" without a log)}."""
+    """{"error": what the builder said, "output": the failing step and its output ("" without a log),
+    "summary": one sentence when pip could not build a wheel (else "")}."""
     message = str(message)
     error, logs = message, ""
     if LOGS_MARKER in message:
@@ -139,4 +208,4 @@ def build_failure(message):
     starts = [index for index, line in enumerate(lines) if STEP.match(line)]
     if starts:
         lines = lines[starts[-1] :]
-    return {"error": error, "output": "\n".join(lines)}
+    return {"error": error, "output": "\n".join(lines), "summary": wheel_failure(lines)}

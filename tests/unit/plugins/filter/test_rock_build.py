@@ -2,7 +2,9 @@
 
 The build failures are messages community.docker 4.8.5's docker_image (classic builder) returned
 for real builds, kept in fixtures/: a RUN step that prints to stdout and stderr with colours and
-tabs then exits 3, and the role's pip install failing on a missing package.
+tabs then exits 3, the role's pip install failing on a missing package, and `pip install .` of a
+project whose wheel cannot be built: a setup.py that raises (pip 22.0.2 of ubuntu@22.04) and a
+pyproject.toml naming a build backend that does not exist (pip 24.0 of ubuntu@24.04).
 """
 
 from pathlib import Path
@@ -59,9 +61,65 @@ def test_failing_pip_install_names_the_missing_package():
     assert not any(line.startswith(" ---> ") or not line.strip() for line in lines)
 
 
+def test_a_setup_py_that_raises_names_the_project_the_step_and_the_error():
+    failure = rock_build_failure((FIXTURES / "build-failure-setup-py-jammy.txt").read_text())
+    assert failure["summary"] == (
+        "pip could not build the project itself (/project, `pip install .` of its pyproject.toml or "
+        "setup.py): python setup.py egg_info failed: FileNotFoundError: [Errno 2] No such file or "
+        "directory: 'VERSION'. Fix the project's build configuration (pyproject.toml [build-system], "
+        "setup.py)."
+    )
+    assert failure["output"].splitlines()[0].endswith("/venv/bin/pip install --no-cache-dir .")
+
+
+def test_a_build_backend_that_does_not_exist_is_named_with_the_step():
+    failure = rock_build_failure((FIXTURES / "build-failure-backend-noble.txt").read_text())
+    assert failure["summary"].startswith("pip could not build the project itself (/project, ")
+    assert "loading the build backend named by [build-system] build-backend in pyproject.toml failed: " in (
+        failure["summary"]
+    )
+    assert failure["summary"].endswith(
+        "ModuleNotFoundError: No module named 'hatchling.builds'. Fix the project's build configuration "
+        "(pyproject.toml [build-system], setup.py)."
+    )
+
+
+@pytest.mark.parametrize("fixture", ["build-failure-pip.txt", "build-failure-run-exit-3.txt"])
+def test_other_failures_have_no_wheel_summary(fixture):
+    assert rock_build_failure((FIXTURES / fixture).read_text())["summary"] == ""
+
+
+def test_a_requirement_whose_wheel_fails_is_named():
+    """The lines pip prints when a requirement's sdist fails to build (pip 24 wording)."""
+    lines = [
+        "Step 11/14 : RUN pip install -r requirements.txt",
+        "Collecting brokenpkg==1.0 (from -r requirements.txt (line 2))",
+        "  Downloading brokenpkg-1.0.tar.gz (2 kB)",
+        "  Building wheel for brokenpkg (pyproject.toml): started",
+        "  error: subprocess-exited-with-error",
+        "  \u00d7 Building wheel for brokenpkg (pyproject.toml) did not run successfully.",
+        "  │ exit code: 1",
+        "  ╰─> [2 lines of output]",
+        "      running bdist_wheel",
+        "      error: command 'gcc' failed: No such file or directory",
+        "      [end of output]",
+        "  ERROR: Failed building wheel for brokenpkg",
+    ]
+    failure = rock_build_failure("E, logs: %r" % ["\n".join(lines)])
+    assert failure["summary"] == (
+        "pip could not build the wheel of the package brokenpkg: Building wheel for brokenpkg "
+        "(pyproject.toml) failed: error: command 'gcc' failed: No such file or directory. Pin a version "
+        "that has a wheel for this Python, or add what its build needs (build-packages in rockcraft.yaml)."
+    )
+
+
 def test_a_message_without_log_keeps_the_error_and_has_no_output():
     failure = rock_build_failure("Error building x - code: None, message: context canceled")
-    assert failure == {"error": "Error building x - code: None, message: context canceled", "output": ""}
+    assert failure == {
+        "error": "Error building x - code: None, message: context canceled",
+        "output": "",
+        "summary": "",
+    }
 
 
 def test_the_logs_marker_inside_the_command_does_not_split_the_error():

@@ -382,3 +382,73 @@ def test_unreadable_shipped_directory_is_reported(make_project, monkeypatch):
 
     monkeypatch.setattr(os, "scandir", scandir)
     assert problems_of(src) == ["cannot read the directory static/css: Permission denied"]
+
+
+@pytest.mark.parametrize(
+    ("app", "prime"),
+    [
+        # No default prime file: Rockcraft ships the whole project, .env included.
+        ("demo/__init__.py", None),
+        ("app.py", ["flask/app/app.py", "flask/app/.env", "flask/app/.flaskenv"]),
+    ],
+)
+def test_dotenv_files_are_left_out_of_the_app_with_a_warning(make_project, app, prime):
+    """Beyond Rockcraft (which ships them): secrets stay out, the warning says where values go."""
+    rock = {"name": "demo", "base": "ubuntu@24.04", "extensions": ["flask-framework"]}
+    if prime:
+        rock["parts"] = {"flask-framework/install-app": {"prime": prime}}
+    src = make_project(
+        {
+            "requirements.txt": "flask\n",
+            app: "def create_app():\n    pass\n",
+            ".env": "SECRET_TOKEN=1\n",
+            ".flaskenv": "FLASK_DEBUG=1\n",
+            "rockcraft.yaml": rock,
+        }
+    )
+    result = inspect_project(str(src))
+    assert ".env" not in result["app_files"] and ".flaskenv" not in result["app_files"]
+    assert app in result["app_files"]
+    [warning] = [text for text in result["warnings"] if "dotenv" in text]
+    assert warning.startswith(".env, .flaskenv left out of the image: dotenv files hold local settings")
+    assert "deploy_env" in warning and "deploy_config" in warning and "deploy_flask_secret_key" in warning
+
+
+def test_no_dotenv_warning_without_dotenv_files(make_project):
+    src = make_project({"requirements.txt": "flask\n", "app.py": "app = 1\n", "settings.env": "A=1\n"})
+    assert not any("dotenv" in text for text in inspect_project(str(src))["warnings"])
+
+
+TUTORIAL_FILES = {
+    "pyproject.toml": '[project]\nname = "flaskr"\nversion = "1"\ndependencies = ["flask"]\n',
+    "flaskr/__init__.py": "def create_app(test_config=None):\n    pass\n",
+    "flaskr/templates/base.html": "",
+    "migrate.sh": "flask --app flaskr init-db\n",
+}
+
+
+def test_an_entrypoint_the_default_prime_leaves_out_is_warned_about(make_project):
+    """The tutorial plus a migrate.sh: Rockcraft's default prime is migrate.sh alone."""
+    result = inspect_project(str(make_project(TUTORIAL_FILES, name="flaskr")))
+    assert result["entrypoint"] == "flaskr:create_app()"
+    assert result["app_files"] == ["migrate.sh"]
+    assert (
+        "the WSGI entrypoint flaskr:create_app() is left out of /flask/app by the prime: Gunicorn imports "
+        "it from the project's wheel (pip install .), so its Flask instance folder is in the virtual "
+        "environment, not in /flask/app/instance; add flask/app/flaskr to the prime, or use an exclude "
+        "prime (such as '- flask/app/tests') to ship the whole project"
+    ) in result["warnings"]
+
+
+def test_an_entrypoint_nothing_ships_or_installs_is_warned_about(make_project):
+    files = {**TUTORIAL_FILES, "requirements.txt": "flask\n"}
+    del files["pyproject.toml"]
+    [warning] = inspect_project(str(make_project(files, name="flaskr")))["warnings"]
+    assert "nothing installs it (no pyproject.toml or setup.py): the app will not start" in warning
+
+
+def test_an_exclude_prime_ships_the_entrypoint_without_warning(make_project):
+    rock = {"name": "flaskr", "parts": {"flask-framework/install-app": {"prime": ["- flask/app/tests"]}}}
+    result = inspect_project(str(make_project({**TUTORIAL_FILES, "rockcraft.yaml": rock}, name="flaskr")))
+    assert "flaskr/__init__.py" in result["app_files"] and "migrate.sh" in result["app_files"]
+    assert not any("WSGI entrypoint" in warning for warning in result["warnings"])

@@ -4,9 +4,12 @@ import hashlib
 import io
 import os
 import tarfile
+import time
+import zipfile
 
 import pytest
 from ansible_collections.flaskrock.paas.plugins.module_utils._rock_context import (
+    CONTEXT_MTIME,
     ContextError,
     archive_bytes,
     collect_members,
@@ -50,7 +53,7 @@ def test_trees_keep_relative_paths_and_permissions_under_their_directory(tmp_pat
 
 def test_an_empty_tree_still_gives_its_directory(tmp_path):
     listing = _listing(_archive(trees=[{"src": str(tmp_path), "dest": "build-ca", "paths": []}]))
-    assert listing == {"build-ca": (tarfile.DIRTYPE, "0o755", 0, 0)}
+    assert listing == {"build-ca": (tarfile.DIRTYPE, "0o755", 0, CONTEXT_MTIME)}
 
 
 def test_contents_and_files_with_explicit_modes(tmp_path):
@@ -76,10 +79,32 @@ def test_same_members_give_the_same_bytes_whatever_the_file_times(tmp_path):
     tree = [{"src": str(root), "dest": "app", "paths": ["templates/index.html", "app.py"]}]
     first = _archive(trees=tree)
     os.utime(root / "app.py", (1_000_000, 1_000_000))
-    assert _archive(trees=tree) == first
-    assert all(mtime == 0 and uid == 0 for _, _, uid, mtime in _listing(first).values())
+    assert hashlib.sha256(_archive(trees=tree)).hexdigest() == hashlib.sha256(first).hexdigest()
+    assert all(mtime == CONTEXT_MTIME and uid == 0 for _, _, uid, mtime in _listing(first).values())
     (root / "app.py").write_text("app = 2\n")
     assert _archive(trees=tree) != first
+
+
+@pytest.mark.parametrize("zone", ["Etc/GMT+12", "UTC", "Etc/GMT-14", "America/Los_Angeles"])
+def test_every_member_time_can_go_into_a_zip_in_any_time_zone(tmp_path, monkeypatch, zone):
+    """What flit_core, wheel and hatchling do with the files of the context during pip install .:
+    zipfile refuses a local time before 1980 ("ZIP does not support timestamps before 1980")."""
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        (tmp_path / "project").mkdir()
+        root = _project(tmp_path / "project")
+        data = _archive(trees=[{"src": str(root), "dest": "app", "paths": ["app.py", "migrate.sh"]}])
+        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+            archive.extractall(tmp_path / "out", filter="tar")
+        extracted = tmp_path / "out" / "app" / "app.py"
+        assert extracted.stat().st_mtime == CONTEXT_MTIME
+        with zipfile.ZipFile(tmp_path / "project.whl", "w") as wheel:
+            wheel.write(extracted, "app.py")
+            assert wheel.getinfo("app.py").date_time[0] == 1980
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
 
 
 @pytest.mark.parametrize("dest", ["/etc/passwd", "../outside", "app/../../outside", "", "."])

@@ -213,3 +213,22 @@ def test_digest_covers_the_content_not_the_path(project):
     (project / "app.py").write_text(APP)  # same bytes rewritten
     assert digest(plan)["digest"] == result["digest"]
     assert len(manual) == 64
+
+
+def test_dotenv_files_never_reach_the_build_context(make_project):
+    """Not even the build stage (kept on the builder) gets a .env: -e . ships the whole project."""
+    project = make_project(
+        {
+            "requirements.txt": "-e .\n",
+            "pyproject.toml": '[project]\nname = "demo"\nversion = "1"\ndependencies = ["flask"]\n',
+            "app.py": APP,
+            ".env": "SECRET=1\n",
+            ".flaskenv": "FLASK_APP=app\n",
+            "config/.env.production": "SECRET=2\n",
+            "config/settings.env": "kept, not a dotenv file name\n",
+        }
+    )
+    inputs = digest(plan_of(project))
+    expected = ["app.py", "config/settings.env", "pyproject.toml", "requirements.txt"]
+    assert inputs["project_files"] == expected
+    assert inputs["requirement_files"] == expected

@@ -1,0 +1,3 @@
+from tasks import create_app
+
+app = create_app()
