@@ -34,39 +34,12 @@ SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 GUNICORN_STOP_TIMEOUT = 35
 STATSD_EXPORTER_STOP_TIMEOUT = 10
 HEALTHCHECK = {"interval": "10s", "timeout": "5s", "start_period": "15s", "retries": 3}
-# The image build's last step: the rock's own interpreter compiles every .py file of the app
-# directory (compile() writes nothing, no .pyc reaches the image) and fails the build on code it
-# cannot run, one line per file, each starting with APP_CHECK_MARKER (read back by
-# plugin_utils/_rock_build.py). Virtual environments shipped in the app are not the app's code and
-# are skipped. Stdlib only, valid for every Python a base has.
+# The image build's last step runs APP_CHECK (roles/rock/files/flaskrock-app-check) with the rock's
+# own interpreter: it compiles every .py file of the app directory (writing nothing, no .pyc) and
+# fails the build on code that interpreter cannot run, one line per file starting with
+# APP_CHECK_MARKER (read back by plugin_utils/_rock_build.py).
+APP_CHECK = "/usr/local/bin/flaskrock-app-check"
 APP_CHECK_MARKER = "flaskrock app check: "
-APP_CHECK_SCRIPT = """\
-import os, sys, warnings
-warnings.simplefilter("ignore")
-root, marker = sys.argv[1], sys.argv[2]
-version = "%d.%d" % sys.version_info[:2]
-invalid = []
-for directory, dirnames, filenames in os.walk(root):
-    # A virtual environment shipped with the app holds other projects' code, not the app's.
-    if os.path.isfile(os.path.join(directory, "pyvenv.cfg")):
-        dirnames[:] = []
-        continue
-    dirnames[:] = sorted(name for name in dirnames if name not in ("site-packages", "dist-packages"))
-    for name in sorted(filenames):
-        path = os.path.join(directory, name)
-        if not name.endswith(".py") or not os.path.isfile(path):
-            continue
-        rel = os.path.relpath(path, root)
-        try:
-            with open(path, "rb") as handle:
-                compile(handle.read(), rel, "exec", dont_inherit=True)
-        except (SyntaxError, ValueError) as err:
-            line = getattr(err, "lineno", None)
-            invalid.append("%s%s: %s%s (checked against Python %s)" % (
-                marker, rel, "line %d: " % line if line else "", getattr(err, "msg", err), version))
-print("\\n".join(invalid) or "%s%s: every .py file compiles with Python %s" % (marker, root, version))
-sys.exit(1 if invalid else 0)
-"""
 
 
 def _normalised_base(base):
@@ -190,17 +163,9 @@ def _healthcheck(contract):
 
 
 def app_check(contract):
-    """The command of the image build's last step (see APP_CHECK_SCRIPT)."""
+    """The command of the image build's last step (see APP_CHECK) and the marker of its report."""
     return {
-        "command": [
-            contract["system_python"],
-            "-I",
-            "-B",
-            "-c",
-            APP_CHECK_SCRIPT,
-            contract["app_dir"],
-            APP_CHECK_MARKER,
-        ],
+        "command": [contract["system_python"], "-I", "-B", APP_CHECK, contract["app_dir"]],
         "marker": APP_CHECK_MARKER,
     }
 
@@ -245,6 +210,7 @@ def build_plan(result, framework, base_images=None, project_dir=None):
             {"src": "config/flaskrock-launcher", "dest": contract["launcher"], "owned": False},
             {"src": "config/launcher.json", "dest": LAUNCHER_CONFIG, "owned": False},
             {"src": "config/gunicorn.conf.py", "dest": contract["gunicorn_conf"], "owned": True},
+            {"src": "config/flaskrock-app-check", "dest": APP_CHECK, "owned": False},
         ],
         "env": {"PATH": "%s/bin:%s" % (paths[1], SYSTEM_PATH)},
         "expose": [contract["http_port"], contract["metrics_port"]],

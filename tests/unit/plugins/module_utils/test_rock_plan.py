@@ -1,17 +1,13 @@
 """The build plan flaskrock.paas.flask_project returns (module_utils/_rock_plan.py)."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from ansible_collections.flaskrock.paas.plugins.module_utils import _rock_plan
 from ansible_collections.flaskrock.paas.plugins.module_utils import _runtime as runtime
 from ansible_collections.flaskrock.paas.plugins.module_utils._flask_project import inspect_project
 from ansible_collections.flaskrock.paas.plugins.module_utils._rock_plan import (
     APP_CHECK_MARKER,
-    APP_CHECK_SCRIPT,
     resolve_images,
 )
 
@@ -49,6 +45,7 @@ def test_plan_of_examples_hello(hello):
         ("config/flaskrock-launcher", "/usr/local/bin/flaskrock-launcher", False),
         ("config/launcher.json", "/etc/flaskrock/launcher.json", False),
         ("config/gunicorn.conf.py", "/flask/gunicorn.conf.py", True),
+        ("config/flaskrock-app-check", "/usr/local/bin/flaskrock-app-check", False),
     ]
 
 
@@ -216,47 +213,14 @@ def test_resolve_images(base, build_base, images):
     assert resolve_images(base, build_base) == images
 
 
+
 def test_the_app_check_runs_the_images_own_python_on_the_app_directory(hello):
-    command = hello["app_check"]["command"]
-    assert command[:4] == ["/usr/bin/python3", "-I", "-B", "-c"]
-    assert command[4] == APP_CHECK_SCRIPT
-    assert command[5:] == ["/flask/app", APP_CHECK_MARKER]
-    assert hello["app_check"]["marker"] == APP_CHECK_MARKER
-
-
-def run_app_check(app_dir):
-    """The app check as the image runs it, with this Python instead of the image's."""
-    command = [sys.executable, *_rock_plan.app_check(runtime.contract("flask"))["command"][1:]]
-    command[-2] = str(app_dir)
-    return subprocess.run(command, capture_output=True, text=True, check=False)
-
-
-def test_the_app_check_names_each_invalid_file_its_line_and_the_python_version(tmp_path):
-    here = "{}.{}".format(*sys.version_info[:2])
-    (tmp_path / "pkg").mkdir()
-    (tmp_path / "app.py").write_text("from pkg import views\napp = object()\n")
-    (tmp_path / "pkg" / "views.py").write_text("def broken(:\n    pass\n")
-    (tmp_path / "pkg" / "nul.py").write_bytes(b"x = 1\x00\n")
-    (tmp_path / "notes.txt").write_text("def broken(:\n")
-    # A virtual environment shipped in the app is not the app's code.
-    (tmp_path / ".venv" / "lib").mkdir(parents=True)
-    (tmp_path / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
-    (tmp_path / ".venv" / "lib" / "py2.py").write_text("print 'old'\n")
-    (tmp_path / "vendor" / "site-packages").mkdir(parents=True)
-    (tmp_path / "vendor" / "site-packages" / "py2.py").write_text("print 'old'\n")
-    completed = run_app_check(tmp_path)
-    assert completed.returncode == 1, completed.stderr
-    assert completed.stdout.splitlines() == [
-        f"{APP_CHECK_MARKER}pkg/nul.py: source code string cannot contain null bytes "
-        f"(checked against Python {here})",
-        f"{APP_CHECK_MARKER}pkg/views.py: line 1: invalid syntax (checked against Python {here})",
-    ]
-    assert list(tmp_path.rglob("*.pyc")) == []
-
-
-def test_the_app_check_passes_valid_code(tmp_path):
-    (tmp_path / "app.py").write_text("app = object()\n")
-    completed = run_app_check(tmp_path)
-    assert completed.returncode == 0, completed.stdout
-    assert completed.stdout.startswith(APP_CHECK_MARKER)
-    assert list(tmp_path.rglob("*.pyc")) == []
+    assert hello["app_check"] == {
+        "command": ["/usr/bin/python3", "-I", "-B", "/usr/local/bin/flaskrock-app-check", "/flask/app"],
+        "marker": APP_CHECK_MARKER,
+    }
+    assert hello["files"][-1] == {
+        "src": "config/flaskrock-app-check",
+        "dest": "/usr/local/bin/flaskrock-app-check",
+        "owned": False,
+    }
