@@ -320,6 +320,11 @@ plan:
     healthcheck:
       description: Docker health check (C(command), C(interval), C(timeout), C(start_period), C(retries)).
       type: dict
+    app_check:
+      description:
+        - The image build's last step (C(command)), run by the image's own Python, compiling every
+          C(.py) file of the app directory; its report lines start with C(marker).
+      type: dict
     services:
       description:
         - The services supervisord runs, in start order. Each has a fixed C(command), the C(default_args)
