@@ -17,10 +17,10 @@ from deploy_helpers import (
 
 pytestmark = pytest.mark.docker
 
-FLASK_APP = "from flask import Flask\n\nfrom views import title\n\napp = Flask(__name__)\n\n\n" \
+FLASK_APP = "from flask import Flask\n\nfrom src.views import title\n\napp = Flask(__name__)\n\n\n" \
     "@app.route('/')\ndef index():\n    return title()\n"
-# Valid for Python 3.12 (PEP 701), not for 3.10; views.py is not an entrypoint candidate, so only
-# the image's own interpreter reads it.
+# Valid for Python 3.12 (PEP 701), not for 3.10; src/views.py is shipped (src is in the default
+# prime) but is no entrypoint candidate, so only the image's own interpreter reads it.
 PEP_701_VIEWS = 'CONFIG = {"title": "syntax"}\n\n\ndef title():\n    return f"{CONFIG["title"]}"\n'
 
 
@@ -31,6 +31,7 @@ def write_project(directory, name, rockcraft, files):
     )
     (directory / "requirements.txt").write_text("Flask>=3.0,<4\n")
     for rel, content in files.items():
+        (directory / rel).parent.mkdir(parents=True, exist_ok=True)
         (directory / rel).write_text(content)
     return directory
 
@@ -74,7 +75,7 @@ def deploy(tmp_path, project, standin=None):
         ),
         (
             "base: ubuntu@22.04\n",
-            {"app.py": FLASK_APP.replace("from views import title\n", PEP_701_VIEWS)},
+            {"app.py": FLASK_APP.replace("from src.views import title\n", PEP_701_VIEWS)},
             "error parsing app.py: f-string: unmatched '[' (line 7, checked against Python 3.10)",
         ),
     ],
@@ -92,10 +93,13 @@ def test_bad_input_stops_the_deploy_before_any_build(tmp_path, rockcraft, files,
 
 
 def test_code_invalid_for_the_rocks_python_stops_the_build_and_nothing_is_deployed(tmp_path):
-    """The controller's Python 3.11 never parses views.py; the rock's Python 3.10 cannot compile it."""
+    """The controller never parses src/views.py; the rock's Python 3.10 cannot compile it."""
     name = f"syntax-py310-{RUN_SUFFIX}"
     project = write_project(
-        tmp_path / "project", name, "base: ubuntu@22.04\n", {"app.py": FLASK_APP, "views.py": PEP_701_VIEWS}
+        tmp_path / "project",
+        name,
+        "base: ubuntu@22.04\n",
+        {"app.py": FLASK_APP, "src/views.py": PEP_701_VIEWS},
     )
     remove_app(name)
     try:
@@ -107,7 +111,7 @@ def test_code_invalid_for_the_rocks_python_stops_the_build_and_nothing_is_deploy
             "every .py file of the app with the image's own interpreter)."
         ) in message, output[-4000:]
         assert (
-            "Failing step and its output: views.py: line 5: f-string: unmatched '[' "
+            "Failing step and its output: src/views.py: line 5: f-string: unmatched '[' "
             "(checked against Python 3.10)"
         ) in message
         assert "Traceback" not in output
