@@ -231,6 +231,11 @@ def test_every_kind_of_problem_together(make_project, tmp_path):
             + BARE_BUILD_BASE_CHOICES,
         ),
         (
+            dict(ROCK, base="bare", **{"build-base": "ubuntu@26.04"}),
+            "Unable to determine the Python version for the build-base ubuntu@26.04. "
+            + BARE_BUILD_BASE_CHOICES,
+        ),
+        (
             dict(ROCK, **{"build-base": "devel"}),
             "unsupported build-base 'devel': use ubuntu@22.04 or ubuntu@24.04",
         ),
