@@ -102,8 +102,10 @@ def prime_problems(prime, framework=FLASK):
     install_app = framework.part("install-app")
     if not isinstance(prime, list) or not all(isinstance(entry, str) for entry in prime):
         return ["parts.%s.prime must be a list of strings" % install_app]
-    if not all(framework.prime_prefix_re.match(entry) for entry in prime):
-        return [framework.prime_prefix_error]
+    outside = [entry for entry in prime if not framework.prime_prefix_re.match(entry)]
+    if outside:
+        # Rockcraft's message, then (beyond Rockcraft) the entry it is about.
+        return ["%s: %r" % (framework.prime_prefix_error, entry) for entry in outside]
     app_dir = framework.app_dir
     problems = []
     for entry in prime:
@@ -122,13 +124,16 @@ def is_include_mode(prime):
 
 
 def effective_prime(root, prime, framework=FLASK):
-    """The user's prime, or the default list of existing default files."""
+    """The user's prime, or the default list of existing default files.
+
+    Like Rockcraft (``Path.exists``), a default name that is a dangling symlink does not exist.
+    """
     if prime:
         return list(prime)
     return [
         "%s/%s" % (framework.app_dir, name)
         for name in framework.default_prime_files
-        if os.path.lexists(os.path.join(root, name))
+        if os.path.exists(os.path.join(root, name))
     ]
 
 
@@ -268,8 +273,10 @@ def app_files(root, prime, top_level_entries, framework=FLASK):
 
 
 def python_version_for(base, build_base):
-    """Python minor version of the runtime: from the base, or the build-base for ``bare``."""
-    return PYTHON_VERSIONS.get(build_base if base == "bare" else base)
+    """Python minor version of the runtime: from the base, or the build-base for ``bare``
+    (None when unknown)."""
+    key = build_base if base == "bare" else base
+    return PYTHON_VERSIONS.get(key) if isinstance(key, str) else None
 
 
 def gunicorn_command(entrypoint, worker_class, framework=FLASK):

@@ -37,9 +37,10 @@ class FlaskFramework(GunicornFramework):
     missing_package_message = MISSING_FLASK
     default_prime_files = DEFAULT_PRIME_FILES
 
-    def find_entrypoint(self, root, rock_name):
-        """app.py, main.py, then app/, src/ and the rock-named package (Rockcraft's search order)."""
-        return flask_entrypoint.find_entrypoint(root, rock_name)
+    def find_entrypoint(self, root, rock_name, python_version=None):
+        """app.py, main.py, then app/, src/ and the rock-named package (Rockcraft's search order),
+        parsed for the rock's Python."""
+        return flask_entrypoint.find_entrypoint(root, rock_name, python_version)
 
 
 FLASK = FlaskFramework()

@@ -44,6 +44,10 @@ DEFAULT_VERSION = "0.1"
 SUPPORTED_BASES = ("bare", "ubuntu@22.04", "ubuntu:22.04", "ubuntu@24.04")
 SUPPORTED_BUILD_BASES = ("ubuntu@22.04", "ubuntu:22.04", "ubuntu@24.04", "ubuntu:24.04")
 DEFAULT_BASE_IMAGES = rock_plan.DEFAULT_BASE_IMAGES
+BARE_BUILD_BASE_CHOICES = (
+    "Set build-base in rockcraft.yaml to ubuntu@24.04 (Python 3.12) or ubuntu@22.04 (Python 3.10): "
+    "the bare rock takes its Python from there"
+)
 # Re-exported: Rockcraft's messages, imported from here by the tests.
 __all__ = ["MISSING_FLASK", "MISSING_REQUIREMENTS"]
 # craft-application's project name rule; the name also becomes a Docker repository name.
@@ -232,10 +236,16 @@ def _base_problems(base, build_base, framework):
     if not isinstance(base, str) or base not in SUPPORTED_BASES:
         problems.append("Extension '%s' does not support base: %r" % (framework.extension, base))
     if base == "bare":
+        # Rockcraft's messages (its project model's, then its extension's), then how to fix them.
         if build_base is None:
-            problems.append("base 'bare' needs a build-base: set build-base to ubuntu@22.04 or ubuntu@24.04")
+            problems.append(
+                'When "base" is bare, a build-base must be specified. %s' % BARE_BUILD_BASE_CHOICES
+            )
         elif build_base not in SUPPORTED_BUILD_BASES:
-            problems.append("Unable to determine the Python version for the build-base %s" % (build_base,))
+            problems.append(
+                "Unable to determine the Python version for the build-base %s. %s"
+                % (build_base, BARE_BUILD_BASE_CHOICES)
+            )
     elif build_base is not None and (
         not isinstance(build_base, str) or build_base not in SUPPORTED_BUILD_BASES
     ):
@@ -291,7 +301,7 @@ def _check_requirements(requirements, framework, problems, warnings):
     return worker_class
 
 
-def _entrypoint(src, data, user_command, framework, *, problems, warnings):
+def _entrypoint(src, data, user_command, framework, *, python_version, problems, warnings):
     """The WSGI application: from the user's service command, else searched the framework's way."""
     if user_command:
         entrypoint = entrypoint_from_command(user_command) if isinstance(user_command, str) else None
@@ -302,8 +312,9 @@ def _entrypoint(src, data, user_command, framework, *, problems, warnings):
             )
         return entrypoint
     rock_name = data["name"] if isinstance(data["name"], str) else ""
-    found = framework.find_entrypoint(src, rock_name)
+    found = framework.find_entrypoint(src, rock_name, python_version)
     problems.extend(found.problems)
+    warnings.extend(getattr(found, "warnings", ()))
     if found.annotated_only:
         warnings.append(
             "the WSGI application %s is bound by an annotated assignment, which Rockcraft 1.20 does not "
@@ -415,7 +426,17 @@ def inspect_project(
     requirements = flask_requirements.read_requirements(src)
     worker_class = _check_requirements(requirements, framework, problems, warnings)
     user_command = _user_service_command(data, framework) if services_ok else None
-    entrypoint = _entrypoint(src, data, user_command, framework, problems=problems, warnings=warnings)
+    # The rock's Python (None for an unsupported base): app files are parsed for it.
+    python_version = flask_expansion.python_version_for(data["base"], data.get("build-base"))
+    entrypoint = _entrypoint(
+        src,
+        data,
+        user_command,
+        framework,
+        python_version=python_version,
+        problems=problems,
+        warnings=warnings,
+    )
 
     prime = flask_expansion.user_prime(data, framework) if parts_ok else []
     prime_problems = flask_expansion.prime_problems(prime, framework)
@@ -437,7 +458,6 @@ def inspect_project(
 
     base_value = data["base"]
     build_base_value = data.get("build-base")
-    python_version = flask_expansion.python_version_for(base_value, build_base_value)
     service_command = None if user_command else framework.pebble_gunicorn_command(entrypoint, worker_class)
     snippet = flask_expansion.root_snippet(
         base_value,

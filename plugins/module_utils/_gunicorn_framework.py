@@ -45,8 +45,10 @@ class GunicornFramework:
     #: Top-level files and directories primed into the app directory when the user lists none.
     default_prime_files = ()
 
-    def find_entrypoint(self, root, rock_name):
-        """Return an object with ``entrypoint``, ``problems`` and ``annotated_only`` (framework hook)."""
+    def find_entrypoint(self, root, rock_name, python_version=None):
+        """Return an object with ``entrypoint``, ``problems``, ``warnings`` and ``annotated_only``
+        (framework hook). ``python_version`` ("3.12", None when unknown) is the rock's Python: the
+        files are valid or not for it."""
         raise NotImplementedError
 
     # ------------------------------------------------------------ naming

@@ -34,6 +34,12 @@ SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 GUNICORN_STOP_TIMEOUT = 35
 STATSD_EXPORTER_STOP_TIMEOUT = 10
 HEALTHCHECK = {"interval": "10s", "timeout": "5s", "start_period": "15s", "retries": 3}
+# The image build's last step runs APP_CHECK (roles/rock/files/flaskrock-app-check) with the rock's
+# own interpreter: it compiles every .py file of the app directory (writing nothing, no .pyc) and
+# fails the build on code that interpreter cannot run, one line per file starting with
+# APP_CHECK_MARKER (read back by plugin_utils/_rock_build.py).
+APP_CHECK = "/usr/local/bin/flaskrock-app-check"
+APP_CHECK_MARKER = "flaskrock app check: "
 
 
 def _normalised_base(base):
@@ -156,6 +162,14 @@ def _healthcheck(contract):
     return dict(HEALTHCHECK, command=["python3", "-c", probe])
 
 
+def app_check(contract):
+    """The command of the image build's last step (see APP_CHECK) and the marker of its report."""
+    return {
+        "command": [contract["system_python"], "-I", "-B", APP_CHECK, contract["app_dir"]],
+        "marker": APP_CHECK_MARKER,
+    }
+
+
 def build_plan(result, framework, base_images=None, project_dir=None):
     """The framework-neutral build plan of a validated project (``inspect_project``'s result) found
     in ``project_dir``."""
@@ -196,10 +210,12 @@ def build_plan(result, framework, base_images=None, project_dir=None):
             {"src": "config/flaskrock-launcher", "dest": contract["launcher"], "owned": False},
             {"src": "config/launcher.json", "dest": LAUNCHER_CONFIG, "owned": False},
             {"src": "config/gunicorn.conf.py", "dest": contract["gunicorn_conf"], "owned": True},
+            {"src": "config/flaskrock-app-check", "dest": APP_CHECK, "owned": False},
         ],
         "env": {"PATH": "%s/bin:%s" % (paths[1], SYSTEM_PATH)},
         "expose": [contract["http_port"], contract["metrics_port"]],
         "healthcheck": _healthcheck(contract),
+        "app_check": app_check(contract),
         "services": service_list,
         "gunicorn_command": framework.gunicorn_command(result["entrypoint"])
         if result["entrypoint"]

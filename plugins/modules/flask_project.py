@@ -82,7 +82,13 @@ notes:
     C(pyproject.toml) syntax errors are reported instead of crashing."
   - "Beyond Rockcraft: C(app: Flask = Flask(__name__)) (annotated assignment) is a valid global."
   - "Beyond Rockcraft: C(prime) entries that escape C(flask/app) after normalisation, and symlinks
-    resolving outside the project among the files that reach the image, are refused by name."
+    resolving outside the project among the files that reach the image, are refused by name; a
+    C(prime) entry not starting with C(flask/app) gets Rockcraft's message followed by the entry."
+  - "Beyond Rockcraft: the entrypoint files are parsed for the rock's Python (RV(python_version)),
+    whatever Python runs the module; a parse error says C((line N, checked against Python 3.X)).
+    When this Python is older than the rock's, a file using newer syntax (PEP 701 f-strings, PEP 695
+    type parameters) on its failing statement is read from its tokens, with a warning; the image
+    build of C(flaskrock.paas.rock) compiles every C(.py) file of the app with the rock's own Python."
   - All problems are collected and reported together, one per line starting with C(- ).
 seealso:
   - name: Rockcraft flask-framework extension
@@ -313,6 +319,11 @@ plan:
       sample: [8000, 9102]
     healthcheck:
       description: Docker health check (C(command), C(interval), C(timeout), C(start_period), C(retries)).
+      type: dict
+    app_check:
+      description:
+        - The image build's last step (C(command)), run by the image's own Python, compiling every
+          C(.py) file of the app directory; its report lines start with C(marker).
       type: dict
     services:
       description:

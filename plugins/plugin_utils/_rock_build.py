@@ -11,7 +11,10 @@ import ast
 import copy
 import re
 
-from ansible_collections.flaskrock.paas.plugins.module_utils._rock_plan import resolve_images
+from ansible_collections.flaskrock.paas.plugins.module_utils._rock_plan import (
+    APP_CHECK_MARKER,
+    resolve_images,
+)
 
 
 class RockBuildError(Exception):
@@ -181,9 +184,37 @@ def wheel_failure(lines):
     )
 
 
+CHECKED_AGAINST = re.compile(r"\(checked against Python ([0-9]+\.[0-9]+)\)$")
+
+
+def _app_check_failure(lines):
+    """The error of the image build's last step (the app check of the build plan), or None."""
+    invalid = [
+        line.strip()[len(APP_CHECK_MARKER) :]
+        for line in lines
+        if line.strip().startswith(APP_CHECK_MARKER)
+    ]
+    if not invalid:
+        return None
+    versions = [match.group(1) for match in map(CHECKED_AGAINST.search, invalid) if match]
+    python = "Python %s" % versions[0] if versions else "Python"
+    return {
+        "error": "the rock's %s cannot compile %d file%s of the app (the last build step compiles every "
+        ".py file of the app with the image's own interpreter). Fix the code for %s, choose a base "
+        "whose Python accepts it, or leave files that are not part of the app out of the rock (a "
+        "prime entry starting with '-')."
+        % (python, len(invalid), "" if len(invalid) == 1 else "s", python),
+        "output": "\n".join(invalid),
+    }
+
+
 def build_failure(message):
     """{"error": what the builder said, "output": the failing step and its output ("" without a log),
-    "summary": one sentence when pip could not build a wheel (else "")}."""
+    "summary": one sentence when pip could not build a wheel (else "")}.
+
+    When the failing step is the app check (the build plan's ``app_check``), the error says so and
+    the output is its report: one line per file, with the line and the Python version.
+    """
     message = str(message)
     error, logs = message, ""
     if LOGS_MARKER in message:
@@ -208,4 +239,7 @@ def build_failure(message):
     starts = [index for index, line in enumerate(lines) if STEP.match(line)]
     if starts:
         lines = lines[starts[-1] :]
+    app_check = _app_check_failure(lines)
+    if app_check:
+        return dict(app_check, summary="")
     return {"error": error, "output": "\n".join(lines), "summary": wheel_failure(lines)}

@@ -2,11 +2,13 @@
 
 The happy path (build, run, metrics, distribution, idempotence) is the Molecule scenario
 molecule/rock; these tests check that each bad input stops the role with a clear message, and
-that a project installing a local package in editable mode (-e ./lib) runs.
+that a project installing a local package in editable mode (-e ./lib) and written for the rock's
+Python 3.12 runs.
 """
 
 import hashlib
 import subprocess
+import sys
 import tarfile
 import textwrap
 import time
@@ -258,12 +260,18 @@ def test_failing_build_step_shows_its_output(role_run, tmp_path, statsd_standin)
     )
 
 
-def test_editable_local_requirement_is_importable_in_the_final_image(role_run, tmp_path, statsd_standin):
+def test_editable_local_requirement_and_python_312_syntax_run_in_the_final_image(
+    role_run, tmp_path, statsd_standin
+):
+    """One build for two things: a local package installed in editable mode (-e ./lib) is importable,
+    and app.py, written for the rock's Python 3.12 (a PEP 701 f-string, which this controller's
+    Python may not parse), is accepted, passes the image's own check and serves."""
     project = write_project(
         tmp_path / "rocktest-editable",
         requirements="flask\n-e ./lib\n",
-        app="from flask import Flask\nfrom greeting import GREETING\n\napp = Flask(__name__)\n\n\n"
-        "@app.route('/')\ndef index():\n    return GREETING\n",
+        app="from flask import Flask\nfrom greeting import GREETING\n\napp = Flask(__name__)\n"
+        'WORDS = {"greeting": GREETING}\n\n\n'
+        "@app.route('/')\ndef index():\n    return f\"{WORDS[\"greeting\"]}\"\n",
     )
     (project / "lib" / "greeting").mkdir(parents=True)
     (project / "lib" / "greeting" / "__init__.py").write_text('GREETING = "hello from lib"\n')
@@ -275,6 +283,11 @@ def test_editable_local_requirement_is_importable_in_the_final_image(role_run, t
     try:
         result = role_run(project, rock_base="ubuntu@24.04", rock_statsd_exporter_src=str(statsd_standin))
         assert result.returncode == 0, result.output
+        if sys.version_info < (3, 12):  # the module runs on this Python (local_inventory)
+            here = "{}.{}".format(*sys.version_info[:2])
+            assert f"app.py does not parse with Python {here}, which runs this check" in " ".join(
+                result.output.split()
+            )
         [image] = image_names("rocktest-editable")
         subprocess.run(
             ["docker", "run", "-d", "--name", container, "-p", "127.0.0.1::8000", image],

@@ -93,7 +93,7 @@ def test_module_fails_listing_every_problem(tmp_path, module_playbook):
         "- requirements.txt line 2: the included requirements file ../outside.txt is outside the project; "
         "only files inside the project directory reach the build",
         "- missing flask package dependency in requirements file.",
-        "- error parsing app.py: '(' was never closed",
+        "- error parsing app.py: '(' was never closed (line 1)",
     ]
     assert "Traceback" not in completed.stdout
 

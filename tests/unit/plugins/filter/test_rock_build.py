@@ -113,6 +113,32 @@ def test_a_requirement_whose_wheel_fails_is_named():
     )
 
 
+def test_the_app_check_says_which_file_line_and_python():
+    """A real classic-builder failure of the app check (the plan's last build step), on ubuntu:22.04
+    for a PEP 701 f-string in pkg/views.py."""
+    message = (FIXTURES / "build-failure-app-check.txt").read_text()
+    failure = rock_build_failure(message)
+    assert failure == {
+        "error": "the rock's Python 3.10 cannot compile 1 file of the app (the last build step compiles "
+        "every .py file of the app with the image's own interpreter). Fix the code for Python 3.10, "
+        "choose a base whose Python accepts it, or leave files that are not part of the app out of "
+        "the rock (a prime entry starting with '-').",
+        "output": "pkg/views.py: line 2: f-string: unmatched '[' (checked against Python 3.10)",
+        "summary": "",
+    }
+
+
+def test_the_app_check_counts_every_file_it_reports():
+    lines = [
+        "Step 9/9 : RUN check",
+        "flaskrock app check: a.py: line 1: invalid syntax (checked against Python 3.12)",
+        "flaskrock app check: b/c.py: line 3: invalid syntax (checked against Python 3.12)",
+    ]
+    failure = rock_build_failure(f"Error building x - code: 1, message: m, logs: {lines!r}")
+    assert failure["error"].startswith("the rock's Python 3.12 cannot compile 2 files of the app")
+    assert failure["output"].splitlines() == [line[len("flaskrock app check: ") :] for line in lines[1:]]
+
+
 def test_a_message_without_log_keeps_the_error_and_has_no_output():
     failure = rock_build_failure("Error building x - code: None, message: context canceled")
     assert failure == {

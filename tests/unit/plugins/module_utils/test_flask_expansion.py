@@ -361,13 +361,23 @@ def test_no_default_file_means_everything(make_project):
 
 @pytest.mark.parametrize(
     "prime",
-    [["app.py"], ["flask/app/app.py", "/flask/app/x"], ["- /etc/passwd"], ["flaskapp/x"], ["flask/apples"]],
+    [
+        ["app.py"],
+        ["flask/app/app.py", "/flask/app/x"],
+        ["- /etc/passwd"],
+        ["flaskapp/x"],
+        ["flask/apples"],
+        ["flask/app.py"],
+        ["flask/app.py", "static", "flask/app/app.py"],
+    ],
 )
 def test_prime_prefix_error_has_rockcraft_wording(make_project, prime):
     rock = dict(ROCK, parts={"flask-framework/install-app": {"prime": prime}})
     with pytest.raises(FlaskProjectError) as raised:
         inspect_project(flask_project(make_project, rock=rock))
-    assert raised.value.problems == [PRIME_PREFIX_ERROR]
+    # Rockcraft's message, then the entry it is about, once for each entry outside flask/app.
+    outside = [entry for entry in prime if entry != "flask/app/app.py"]
+    assert raised.value.problems == [f"{PRIME_PREFIX_ERROR}: {entry!r}" for entry in outside]
 
 
 @pytest.mark.parametrize("entry", ["flask/app/../../etc/passwd", "- flask/app/../x", "flask/app/.."])
@@ -422,6 +432,31 @@ def test_symlinks_outside_that_are_not_shipped_are_ignored(make_project):
     src = flask_project(make_project)
     os.symlink("/usr/bin/python3", os.path.join(src, "python"))
     assert inspect_project(src)["app_files"] == ["app.py"]
+
+
+@pytest.mark.parametrize("target", ["nowhere", "static/missing.css"])
+def test_dangling_symlink_named_like_a_default_entry_is_left_out_like_rockcraft(make_project, target):
+    """Rockcraft lists the default names that exist (``Path.exists`` follows the link): a dangling
+    ``templates`` is not in the default prime, so it is neither primed nor an error."""
+    src = flask_project(make_project, {"static/site.css": ""})
+    os.symlink(target, os.path.join(src, "templates"))
+    result = inspect_project(src)
+    assert result["expanded"]["parts"]["flask-framework/install-app"]["prime"] == [
+        "flask/app/app.py",
+        "flask/app/static",
+    ]
+    assert result["app_files"] == ["app.py", "static/site.css"]
+
+
+def test_symlink_to_an_existing_default_entry_is_in_the_default_prime(make_project):
+    src = flask_project(make_project, {"views/page.html": ""})
+    os.symlink("views", os.path.join(src, "templates"))
+    result = inspect_project(src)
+    assert result["expanded"]["parts"]["flask-framework/install-app"]["prime"] == [
+        "flask/app/app.py",
+        "flask/app/templates",
+    ]
+    assert result["app_files"] == ["app.py", "templates"]
 
 
 def test_file_name_that_is_not_utf8_is_refused_by_name(make_project):

@@ -5,6 +5,7 @@ import os
 import pytest
 import yaml
 from ansible_collections.flaskrock.paas.plugins.module_utils._flask_project import (
+    BARE_BUILD_BASE_CHOICES,
     MISSING_FLASK,
     MISSING_REQUIREMENTS,
     FlaskProjectError,
@@ -205,7 +206,8 @@ def test_every_kind_of_problem_together(make_project, tmp_path):
     assert problems[3] == "requirements.txt is not a UTF-8 text file: invalid byte 0xff at offset 24"
     assert problems[4].startswith("pyproject.toml is not valid TOML: ")
     assert problems[5] == MISSING_FLASK
-    assert problems[6] == "error parsing app.py: '(' was never closed"
+    # No Python for an unsupported base: parsed for this one, no version claimed.
+    assert problems[6] == "error parsing app.py: '(' was never closed (line 1)"
     assert problems[7].startswith(
         "prime entry 'flask/app/../../etc' of the flask-framework/install-app part escapes"
     )
@@ -221,11 +223,17 @@ def test_every_kind_of_problem_together(make_project, tmp_path):
         ),
         (
             dict(ROCK, base="bare"),
-            "base 'bare' needs a build-base: set build-base to ubuntu@22.04 or ubuntu@24.04",
+            'When "base" is bare, a build-base must be specified. ' + BARE_BUILD_BASE_CHOICES,
         ),
         (
             dict(ROCK, base="bare", **{"build-base": "ubuntu@20.04"}),
-            "Unable to determine the Python version for the build-base ubuntu@20.04",
+            "Unable to determine the Python version for the build-base ubuntu@20.04. "
+            + BARE_BUILD_BASE_CHOICES,
+        ),
+        (
+            dict(ROCK, base="bare", **{"build-base": "ubuntu@26.04"}),
+            "Unable to determine the Python version for the build-base ubuntu@26.04. "
+            + BARE_BUILD_BASE_CHOICES,
         ),
         (
             dict(ROCK, **{"build-base": "devel"}),

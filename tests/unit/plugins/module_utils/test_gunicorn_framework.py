@@ -23,7 +23,7 @@ class Bottle(GunicornFramework):
     missing_package_message = "bottle is not a dependency"
     default_prime_files = ("wsgi.py", "views")
 
-    def find_entrypoint(self, root, rock_name):
+    def find_entrypoint(self, root, rock_name, python_version=None):
         report = EntrypointReport()
         if os.path.isfile(os.path.join(root, "wsgi.py")):
             report.entrypoint = "wsgi:application"
@@ -105,5 +105,5 @@ def test_a_second_framework_brings_its_own_checks(make_project):
         "bottle is not a dependency",
         "no wsgi.py",
         "bottle-framework extension requires the 'prime' entry in the bottle-framework/install-app part to "
-        "start with bottle/app",
+        "start with bottle/app: 'flask/app/x'",
     ]

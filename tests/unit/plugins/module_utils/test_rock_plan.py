@@ -6,7 +6,10 @@ from pathlib import Path
 import pytest
 from ansible_collections.flaskrock.paas.plugins.module_utils import _runtime as runtime
 from ansible_collections.flaskrock.paas.plugins.module_utils._flask_project import inspect_project
-from ansible_collections.flaskrock.paas.plugins.module_utils._rock_plan import resolve_images
+from ansible_collections.flaskrock.paas.plugins.module_utils._rock_plan import (
+    APP_CHECK_MARKER,
+    resolve_images,
+)
 
 EXAMPLE_PROJECTS = Path(__file__).resolve().parents[4] / "examples"
 APP = "from flask import Flask\napp = Flask(__name__)\n"
@@ -42,6 +45,7 @@ def test_plan_of_examples_hello(hello):
         ("config/flaskrock-launcher", "/usr/local/bin/flaskrock-launcher", False),
         ("config/launcher.json", "/etc/flaskrock/launcher.json", False),
         ("config/gunicorn.conf.py", "/flask/gunicorn.conf.py", True),
+        ("config/flaskrock-app-check", "/usr/local/bin/flaskrock-app-check", False),
     ]
 
 
@@ -207,3 +211,16 @@ def test_base_images_option_chooses_the_stage_images(make_project):
 )
 def test_resolve_images(base, build_base, images):
     assert resolve_images(base, build_base) == images
+
+
+
+def test_the_app_check_runs_the_images_own_python_on_the_app_directory(hello):
+    assert hello["app_check"] == {
+        "command": ["/usr/bin/python3", "-I", "-B", "/usr/local/bin/flaskrock-app-check", "/flask/app"],
+        "marker": APP_CHECK_MARKER,
+    }
+    assert hello["files"][-1] == {
+        "src": "config/flaskrock-app-check",
+        "dest": "/usr/local/bin/flaskrock-app-check",
+        "owned": False,
+    }
