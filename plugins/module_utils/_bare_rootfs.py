@@ -55,10 +55,23 @@ COMMON_PACKAGES = (
     "python3-pkg-resources",
 )
 BASE_PACKAGES = {
-    "ubuntu@22.04": ("python3.10-minimal", "libpython3.10-minimal", "libpython3.10-stdlib", "python3-minimal")
-    + ("libssl3", "libmpdec3", "libuuid1"),
-    "ubuntu@24.04": ("python3.12-minimal", "libpython3.12-minimal", "libpython3.12-stdlib", "python3-minimal")
-    + ("libssl3t64",),
+    # 3.10 links _decimal to libmpdec3 and _uuid to libuuid1; 3.12 has both built in.
+    "ubuntu@22.04": (
+        "python3.10-minimal",
+        "libpython3.10-minimal",
+        "libpython3.10-stdlib",
+        "python3-minimal",
+        "libssl3",
+        "libmpdec3",
+        "libuuid1",
+    ),
+    "ubuntu@24.04": (
+        "python3.12-minimal",
+        "libpython3.12-minimal",
+        "libpython3.12-stdlib",
+        "python3-minimal",
+        "libssl3t64",
+    ),
 }
 PYTHON_VERSIONS = {"ubuntu@22.04": "3.10", "ubuntu@24.04": "3.12"}
 
@@ -83,7 +96,8 @@ NEVER = (
     "perl-base",
     "perl-modules-*",
     "python3",
-    "python3.*",
+    "python3.10",
+    "python3.12",
     "libpython3-stdlib",
     "sensible-utils",
     "ucf",
@@ -170,13 +184,19 @@ def accounts(contract):
     """/etc/passwd and /etc/group lines: root and the rock's user (no useradd in a bare rock)."""
     user, uid, gid = contract["user"], contract["uid"], contract["gid"]
     return {
-        "/etc/passwd": ["root:x:0:0:root:/root:/usr/bin/bash", "%s:x:%d:%d::/nonexistent:/usr/bin/false" % (user, uid, gid)],
+        "/etc/passwd": [
+            "root:x:0:0:root:/root:/usr/bin/bash",
+            "%s:x:%d:%d::/nonexistent:/usr/bin/false" % (user, uid, gid),
+        ],
         "/etc/group": ["root:x:0:", "%s:x:%d:" % (user, gid)],
     }
 
 
 def rootfs_config(build_base, user_packages=(), contract=None):
-    """The ``rootfs`` entry of a bare rock's build plan (None for an unsupported build-base)."""
+    """The ``rootfs`` entry of a bare rock's build plan (None for an unsupported build-base).
+
+    ``config`` is the same for every project on ``build_base`` (its Docker layer is shared by them
+    all); ``user_packages`` are added in a layer of their own, with their dependencies."""
     allow = packages(build_base)
     if allow is None:
         return None
@@ -186,22 +206,24 @@ def rootfs_config(build_base, user_packages=(), contract=None):
         "build_base": build_base,
         "python_version": python,
         "setup_packages": list(SETUP_PACKAGES),
-        "packages": allow,
         "user_packages": sorted(set(user_packages) - set(allow)),
-        "never": list(NEVER),
-        "drop": list(DROP),
-        "keep_only": {package: list(paths) for package, paths in sorted(KEEP_ONLY.items())},
-        "remove": removed_paths(python),
-        "usrmerge": dict(USRMERGE),
-        # The stage's own bundle (source) is copied to the same path in the rootfs (dest).
-        "copy": {CA_BUNDLE: CA_BUNDLE},
-        "symlinks": {
-            "/usr/bin/sh": "bash",
-            # OpenSSL's default paths (Python's ssl.get_default_verify_paths()) lead to the bundle.
-            "/usr/lib/ssl/certs": "/etc/ssl/certs",
-            "/usr/lib/ssl/cert.pem": CA_BUNDLE,
+        "config": {
+            "packages": allow,
+            "never": list(NEVER),
+            "drop": list(DROP),
+            "keep_only": {package: list(paths) for package, paths in sorted(KEEP_ONLY.items())},
+            "remove": removed_paths(python),
+            "usrmerge": dict(USRMERGE),
+            # The stage's own bundle (source) is copied to the same path in the rootfs (dest).
+            "copy": {CA_BUNDLE: CA_BUNDLE},
+            "symlinks": {
+                "/usr/bin/sh": "bash",
+                # OpenSSL's default paths (Python's ssl.get_default_verify_paths()) lead to the bundle.
+                "/usr/lib/ssl/certs": "/etc/ssl/certs",
+                "/usr/lib/ssl/cert.pem": CA_BUNDLE,
+            },
+            "dirs": {"/tmp": "1777", "/root": "0700"},
+            "files": accounts(contract),
+            "loaders": list(LOADERS),
         },
-        "dirs": {"/tmp": "1777", "/root": "0700"},
-        "files": accounts(contract),
-        "loaders": list(LOADERS),
     }

@@ -58,7 +58,7 @@ def resolve_images(base, build_base, base_images=None):
         image = _image_for(build_base, base_images)
         return {"build": image, "rootfs": image, "runtime": "scratch" if image else None}
     image = _image_for(base, base_images)
-    return {"build": image, "rootfs": None, "runtime": image}
+    return {"build": image, "runtime": image}
 
 
 def rootfs(base, build_base, user_packages, contract):
@@ -174,6 +174,7 @@ def build_plan(result, framework, base_images=None, project_dir=None):
     parts = expanded.get("parts") or {}
     dependencies = parts.get(framework.part("dependencies")) or {}
     service_list = services(framework, result["entrypoint"], result["worker_class"])
+    stage_packages = user_stage_packages(expanded, framework)
     paths = contract["project_dir"], contract["venv_dir"]
     return {
         "framework": framework.name,
@@ -185,8 +186,8 @@ def build_plan(result, framework, base_images=None, project_dir=None):
         "images": resolve_images(result["base"], result["build_base"], base_images),
         "build_stage_repository": "%s-build-stage" % result["name"],
         "build_packages": _with(BUILD_STAGE_PACKAGES, user_build_packages(expanded)),
-        "runtime_packages": _with(RUNTIME_PACKAGES, user_stage_packages(expanded, framework)),
-        "rootfs": rootfs(result["base"], result["build_base"], user_stage_packages(expanded, framework), contract),
+        "runtime_packages": _with(RUNTIME_PACKAGES, stage_packages),
+        "rootfs": rootfs(result["base"], result["build_base"], stage_packages, contract),
         "python_packages": list(dependencies.get("python-packages") or framework.python_packages),
         "python_requirements": list(dependencies.get("python-requirements") or []),
         "requirements_files": list(result["requirements_files"]),

@@ -67,7 +67,8 @@ def plan_problems(plan, base_images, builder, play_hosts):
             )
     elif base == "bare" and not plan.get("rootfs"):
         problems.append(
-            "Base bare is built on ubuntu@22.04 or ubuntu@24.04 only (build-base %s)." % plan.get("build_base")
+            "Base bare is built on ubuntu@22.04 or ubuntu@24.04 only, not on build-base %s."
+            % plan.get("build_base")
         )
     if not plan.get("gunicorn_command"):
         problems.append(

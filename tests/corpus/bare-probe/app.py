@@ -1,8 +1,7 @@
 """bare-probe: a Flask app whose /probe endpoint checks what a bare rock must be able to do."""
 
-from flask import Flask, jsonify
-
 import probe
+from flask import Flask, jsonify
 
 app = Flask(__name__)
 

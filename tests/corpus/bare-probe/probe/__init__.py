@@ -1,3 +1,4 @@
+# ruff: noqa: PLC0415 - each check imports what it probes, so one missing library fails one check
 """Each check returns a JSON-able value or raises; run_all() reports every check's outcome."""
 
 import bz2
@@ -24,11 +25,13 @@ CERTS = Path(__file__).resolve().parent / "certs"
 
 
 def check_sqlite3():
-    with tempfile.TemporaryDirectory() as directory:
-        with sqlite3.connect(os.path.join(directory, "probe.db")) as db:
-            db.execute("create table t (v text)")
-            db.execute("insert into t values (?)", ("stored",))
-            return [db.execute("select v from t").fetchone()[0], sqlite3.sqlite_version]
+    with (
+        tempfile.TemporaryDirectory() as directory,
+        sqlite3.connect(os.path.join(directory, "probe.db")) as db,
+    ):
+        db.execute("create table t (v text)")
+        db.execute("insert into t values (?)", ("stored",))
+        return [db.execute("select v from t").fetchone()[0], sqlite3.sqlite_version]
 
 
 def check_ssl_default_paths():
@@ -53,18 +56,25 @@ def check_ssl_handshake():
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
-        with client_context.wrap_socket(raw, server_hostname="localhost") as tls:
-            tls.sendall(b"verified")
-            answer = tls.recv(64).decode()
-            version = tls.version()
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+        client_context.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
+        tls.sendall(b"verified")
+        answer = tls.recv(64).decode()
+        version = tls.version()
     thread.join(5)
     listener.close()
     return [answer, version]
 
 
 def check_hashlib():
-    return [hashlib.sha256(b"bare").hexdigest(), hashlib.md5(b"bare").hexdigest(), hashlib.blake2b(b"bare").hexdigest()[:16]]
+    data = b"bare"
+    return [
+        hashlib.sha256(data).hexdigest(),
+        hashlib.md5(data).hexdigest(),
+        hashlib.blake2b(data).hexdigest()[:16],
+    ]
 
 
 def check_compression():
@@ -148,6 +158,6 @@ def run_all():
         if name.startswith("check_") and callable(check):
             try:
                 results[name[6:]] = {"ok": True, "value": check()}
-            except Exception as error:  # noqa: BLE001 - the probe reports every failure
-                results[name[6:]] = {"ok": False, "error": "%s: %s" % (type(error).__name__, error)}
+            except Exception as error:  # the probe reports every failure
+                results[name[6:]] = {"ok": False, "error": f"{type(error).__name__}: {error}"}
     return results
