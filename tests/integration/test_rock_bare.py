@@ -166,8 +166,9 @@ def test_rockcraft_init_project_deploys_with_deploy_sh(work):
     assert http_get(f"http://127.0.0.1:{INIT_HTTP}/") == (200, "Hello, world!\n")
     assert http_get(f"http://127.0.0.1:{INIT_METRICS}/metrics")[0] == 200
     # bare's chown gave the fresh volume to the app user: the app can write its instance folder.
+    command = "touch /flask/app/instance/probe && stat -c %u /flask/app/instance"
     written = subprocess.run(
-        ["docker", "exec", INIT, "bash", "-c", "touch /flask/app/instance/probe && stat -c %u /flask/app/instance"],
+        ["docker", "exec", INIT, "bash", "-c", command],
         capture_output=True, text=True, check=False,
     )
     assert (written.returncode, written.stdout.strip()) == (0, "584792"), written.stderr
