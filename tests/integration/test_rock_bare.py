@@ -146,8 +146,11 @@ def test_bare_rock_serves_every_capability_the_probe_checks(probe_images, build_
 
 def test_rockcraft_init_project_deploys_with_deploy_sh(work):
     """The project `rockcraft init --profile flask-framework` writes (base bare, build-base
-    ubuntu@24.04), deployed by the one command a user runs, with a fresh data volume."""
+    ubuntu@24.04), deployed by the one command a user runs, with a fresh data volume in its
+    instance folder. The test adds a migrate.sh to its copy: the migration gate runs on bare too
+    (bash, coreutils) and writes to the volume as the app user."""
     project = copy_project(REPO_ROOT / "tests" / "corpus" / "rockcraft-init", work["dir"] / "init", INIT)
+    (project / "migrate.sh").write_text('set -eu\nid -u > instance/migrated-by\n')
     environment = dict(
         os.environ,
         HTTP_PORT=str(INIT_HTTP),
@@ -166,9 +169,9 @@ def test_rockcraft_init_project_deploys_with_deploy_sh(work):
     assert http_get(f"http://127.0.0.1:{INIT_HTTP}/") == (200, "Hello, world!\n")
     assert http_get(f"http://127.0.0.1:{INIT_METRICS}/metrics")[0] == 200
     # bare's chown gave the fresh volume to the app user: the app can write its instance folder.
-    command = "touch /flask/app/instance/probe && stat -c %u /flask/app/instance"
+    command = "touch instance/probe && stat -c %u instance && cat instance/migrated-by"
     written = subprocess.run(
         ["docker", "exec", INIT, "bash", "-c", command],
         capture_output=True, text=True, check=False,
     )
-    assert (written.returncode, written.stdout.strip()) == (0, "584792"), written.stderr
+    assert (written.returncode, written.stdout.split()) == (0, ["584792", "584792"]), written.stderr
