@@ -2,8 +2,9 @@
 """Print the Docker base image the rock role builds a Flask project on.
 
 The project's base is rockcraft.yaml's ``base`` (the collection's default base when the file or the
-key is missing); the image is the rock role's default ``rock_base_images`` entry for it. Prints
-nothing when no image serves that base (``bare``, an unknown base): the role then explains.
+key is missing); for ``bare``, its ``build-base`` (the bare rock is assembled from that image's
+packages). The image is the rock role's default ``rock_base_images`` entry for it. Prints nothing
+when no image serves that base (an unknown base, bare without a build-base): the role then explains.
 
 Usage: scripts/base_image.py PROJECT_DIR
 """
@@ -26,13 +27,18 @@ ROCK_DEFAULTS = ROOT / "roles" / "rock" / "defaults" / "main.yml"
 
 
 def project_base(project_dir):
-    """rockcraft.yaml's base, or DEFAULT_BASE when there is none (unreadable files included)."""
+    """The base whose image builds the project: rockcraft.yaml's base (its build-base for ``bare``,
+    "" when it has none), or DEFAULT_BASE when there is none (unreadable files included)."""
     rockcraft = Path(project_dir) / "rockcraft.yaml"
     try:
         data = yaml.safe_load(rockcraft.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return DEFAULT_BASE
-    base = data.get("base") if isinstance(data, dict) else None
+    data = data if isinstance(data, dict) else {}
+    base = data.get("base")
+    if base == "bare":
+        base = data.get("build-base")
+        return base.replace(":", "@", 1) if isinstance(base, str) else ""
     return base if isinstance(base, str) and base else DEFAULT_BASE
 
 

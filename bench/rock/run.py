@@ -11,6 +11,9 @@ Method (all in one run, on the local Docker engine, builder = this machine):
   --static-files N adds N small files under static/bench/ to the project first, to show how the
   build context's cost grows with the number of files (it crosses to the builder as one archive).
 
+  A base "bare/ubuntu@24.04" is base bare on that build-base; its figures are also given as ratios
+  to the ubuntu@24.04 figures of the same run (when that base is benchmarked too).
+
 Usage: python bench/rock/run.py [--base ubuntu@24.04 ...] [--no-cache] [--static-files N]
 """
 
@@ -40,9 +43,13 @@ def docker_size(reference):
     return int(inspect.stdout.strip())
 
 
+BASES = ["ubuntu@22.04", "ubuntu@24.04", "bare/ubuntu@22.04", "bare/ubuntu@24.04"]
+REFERENCE = "ubuntu@24.04"
+
+
 def timed_run(playbook, inventory, variables, work):
     started = time.monotonic()
-    result = run_playbook(playbook, inventory, variables, tmp_path=work)
+    result = run_playbook(playbook, inventory=inventory, extra_vars=variables, vars_dir=work)
     elapsed = time.monotonic() - started
     if result.returncode != 0:
         sys.exit(result.output[-4000:])
@@ -56,7 +63,8 @@ def bench_base(base, work, standin, no_cache, static_files=0):
         (project / "static" / "bench").mkdir(parents=True)
         for number in range(static_files):
             (project / "static" / "bench" / f"file-{number:05d}.txt").write_text(f"static file {number}\n")
-    name = "benchrock-hello-" + base.replace("@", "").replace(".", "")
+    name = "benchrock-hello-" + base.replace("@", "").replace(".", "").replace("/", "-")
+    base, _, build_base = base.partition("/")
     playbook = work / "play.yml"
     playbook.write_text(PLAYBOOK)
     inventory = local_inventory(work / "inventory.ini")
@@ -64,6 +72,7 @@ def bench_base(base, work, standin, no_cache, static_files=0):
         "rock_project_dir": str(project),
         "rock_name": name,
         "rock_base": base,
+        "rock_build_base": build_base,
         "rock_build_dir": str(work / "build"),
         "rock_transfer_dir": str(work / "transfer"),
         "rock_statsd_exporter_src": str(standin),
@@ -83,7 +92,7 @@ def bench_base(base, work, standin, no_cache, static_files=0):
         check=True,
     ).stdout.split()
     final_size = docker_size(images[0])
-    base_image = {"ubuntu@22.04": "ubuntu:22.04", "ubuntu@24.04": "ubuntu:24.04"}[base]
+    base_image = {"ubuntu@22.04": "ubuntu:22.04", "ubuntu@24.04": "ubuntu:24.04"}[build_base or base]
     base_size = docker_size(base_image)
     build_stages = subprocess.run(
         ["docker", "images", "--format", "{{.Repository}}:{{.Tag}}", name + "-build-stage"],
@@ -93,7 +102,7 @@ def bench_base(base, work, standin, no_cache, static_files=0):
     ).stdout.split()
     subprocess.run(["docker", "image", "rm", *images, *build_stages], capture_output=True, check=False)
     return {
-        "base": base,
+        "base": base + ("/" + build_base if build_base else ""),
         "project_files": sum(1 for path in project.rglob("*") if path.is_file()),
         "image_mb": round(final_size / 1e6, 1),
         "base_image_mb": round(base_size / 1e6, 1),
@@ -110,7 +119,7 @@ def bench_base(base, work, standin, no_cache, static_files=0):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--base", action="append", choices=["ubuntu@22.04", "ubuntu@24.04"])
+    parser.add_argument("--base", action="append", choices=BASES)
     parser.add_argument("--no-cache", action="store_true", help="make the build stage miss Docker's cache")
     parser.add_argument("--static-files", type=int, default=0, help="add this many files to the project")
     options = parser.parse_args()
@@ -123,9 +132,16 @@ def main():
             capture_output=True,
         )
         for base in options.base or ["ubuntu@22.04", "ubuntu@24.04"]:
-            work = Path(temp) / base.replace("@", "-")
+            work = Path(temp) / base.replace("@", "-").replace("/", "-")
             work.mkdir()
             results.append(bench_base(base, work, standin, options.no_cache, options.static_files))
+    reference = next((result for result in results if result["base"] == REFERENCE), None)
+    for result in results:
+        if reference and result["base"].startswith("bare/"):
+            result["vs_" + REFERENCE] = {
+                key: round(result[key] / reference[key], 2)
+                for key in ("image_mb", "cold_build_s", "code_only_s", "noop_rerun_s")
+            }
     print(json.dumps(results, indent=2))
 
 

@@ -20,6 +20,7 @@ import json
 import os
 import posixpath
 
+from ansible_collections.flaskrock.paas.plugins.module_utils import _bare_rootfs as bare_rootfs
 from ansible_collections.flaskrock.paas.plugins.module_utils import _flask_expansion as expansion
 from ansible_collections.flaskrock.paas.plugins.module_utils import _runtime as runtime
 
@@ -55,13 +56,22 @@ def _image_for(base, base_images):
 
 def resolve_images(base, build_base, base_images=None):
     """Docker image of each stage: the base's image for both (the venv is copied between them, so
-    they share the Python); ``bare`` has no runtime image (not supported yet), its build stage
-    would use the build-base's. None where ``base_images`` has no entry."""
+    they share the Python). ``bare``: the build-base's image builds the venv and assembles the
+    root filesystem (``rootfs`` stage), the final stage starts from ``scratch``. None where
+    ``base_images`` has no entry."""
     base_images = DEFAULT_BASE_IMAGES if base_images is None else base_images
     if base == "bare":
-        return {"build": _image_for(build_base, base_images), "runtime": None}
+        image = _image_for(build_base, base_images)
+        return {"build": image, "rootfs": image, "runtime": "scratch" if image else None}
     image = _image_for(base, base_images)
     return {"build": image, "runtime": image}
+
+
+def rootfs(base, build_base, user_packages, contract):
+    """The root filesystem of a ``bare`` rock (``_bare_rootfs``), None on the Ubuntu bases."""
+    if base != "bare":
+        return None
+    return bare_rootfs.rootfs_config(_normalised_base(build_base), user_packages, contract)
 
 
 def _package_lists(parts, key):
@@ -178,6 +188,7 @@ def build_plan(result, framework, base_images=None, project_dir=None):
     parts = expanded.get("parts") or {}
     dependencies = parts.get(framework.part("dependencies")) or {}
     service_list = services(framework, result["entrypoint"], result["worker_class"])
+    stage_packages = user_stage_packages(expanded, framework)
     paths = contract["project_dir"], contract["venv_dir"]
     return {
         "framework": framework.name,
@@ -189,7 +200,8 @@ def build_plan(result, framework, base_images=None, project_dir=None):
         "images": resolve_images(result["base"], result["build_base"], base_images),
         "build_stage_repository": "%s-build-stage" % result["name"],
         "build_packages": _with(BUILD_STAGE_PACKAGES, user_build_packages(expanded)),
-        "runtime_packages": _with(RUNTIME_PACKAGES, user_stage_packages(expanded, framework)),
+        "runtime_packages": _with(RUNTIME_PACKAGES, stage_packages),
+        "rootfs": rootfs(result["base"], result["build_base"], stage_packages, contract),
         "python_packages": list(dependencies.get("python-packages") or framework.python_packages),
         "python_requirements": list(dependencies.get("python-requirements") or []),
         "requirements_files": list(result["requirements_files"]),

@@ -56,15 +56,22 @@ def plan_problems(plan, base_images, builder, play_hosts):
     problems = []
     base = plan.get("base")
     choices = ", ".join(base_images)
-    if base == "bare" or not plan["images"]["runtime"]:
-        problems.append(
-            "%s: set base to one of %s in rockcraft.yaml or rock_base, or add the base to rock_base_images."
-            % (
-                "Base bare is not supported by flaskrock.paas.rock yet"
-                if base == "bare"
-                else "No Docker image is configured for base %s" % base,
-                choices,
+    if not plan["images"]["runtime"]:
+        if base == "bare":
+            problems.append(
+                "No Docker image is configured for the build-base %s of base bare: set build-base to one "
+                "of %s in rockcraft.yaml or rock_build_base, or add it to rock_base_images."
+                % (plan.get("build_base"), choices)
             )
+        else:
+            problems.append(
+                "No Docker image is configured for base %s: set base to one of %s in rockcraft.yaml or "
+                "rock_base, or add the base to rock_base_images." % (base, choices)
+            )
+    elif base == "bare" and not plan.get("rootfs"):
+        problems.append(
+            "Base bare is built on ubuntu@22.04 or ubuntu@24.04 only, not on build-base %s."
+            % plan.get("build_base")
         )
     if not plan.get("gunicorn_command"):
         problems.append(

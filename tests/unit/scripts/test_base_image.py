@@ -13,7 +13,11 @@ import pytest
         (None, "ubuntu:24.04"),  # no rockcraft.yaml
         ("name: [unclosed\n", "ubuntu:24.04"),  # unreadable: the role reports it, the default image is built
         ("- a list\n", "ubuntu:24.04"),
-        ("name: x\nbase: bare\nbuild-base: ubuntu@22.04\n", ""),
+        # bare: assembled from its build-base's image
+        ("name: x\nbase: bare\nbuild-base: ubuntu@22.04\n", "ubuntu:22.04"),
+        ("name: x\nbase: bare\nbuild-base: ubuntu:24.04\n", "ubuntu:24.04"),
+        ("name: x\nbase: bare\n", ""),  # no build-base: the role explains
+        ("name: x\nbase: bare\nbuild-base: ubuntu@20.04\n", ""),
         ("name: x\nbase: ubuntu@20.04\n", ""),
     ],
 )
@@ -26,6 +30,12 @@ def test_base_image_of_a_project(tmp_path, rockcraft, expected):
 def test_the_examples(capsys):
     root = base_image.ROOT
     assert base_image.main([str(root / "examples" / "hello")]) == 0
+    assert capsys.readouterr().out == "ubuntu:24.04\n"
+
+
+def test_the_rockcraft_init_project(capsys):
+    """The project `rockcraft init --profile flask-framework` writes: base bare, build-base ubuntu@24.04."""
+    assert base_image.main([str(base_image.ROOT / "tests" / "corpus" / "rockcraft-init")]) == 0
     assert capsys.readouterr().out == "ubuntu:24.04\n"
 
 

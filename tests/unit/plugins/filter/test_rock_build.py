@@ -210,14 +210,15 @@ def test_no_project_at_all_asks_for_the_project_dir():
     assert problems({"name": "hello"}, project_dir="")[0].startswith("rock_project must be the registered")
 
 
-def test_bare_base_is_refused_by_name(make_project):
+def test_bare_base_is_buildable_and_needs_its_build_base_image(make_project):
     project = make_project(
         {"requirements.txt": "flask\n", "app.py": "from flask import Flask\napp = Flask(__name__)\n"}
     )
     bare = inspect_project(str(project), base="bare", build_base="ubuntu@24.04")
-    assert problems(bare) == [
-        "Base bare is not supported by flaskrock.paas.rock yet: set base to one of ubuntu@22.04, "
-        "ubuntu@24.04 in rockcraft.yaml or rock_base, or add the base to rock_base_images."
+    assert problems(bare) == []
+    assert problems(bare, base_images={"ubuntu@22.04": "ubuntu:22.04"}) == [
+        "No Docker image is configured for the build-base ubuntu@24.04 of base bare: set build-base to one "
+        "of ubuntu@22.04 in rockcraft.yaml or rock_build_base, or add it to rock_base_images."
     ]
 
 

@@ -205,7 +205,10 @@ def test_base_images_option_chooses_the_stage_images(make_project):
         ("ubuntu@22.04", None, {"build": "ubuntu:22.04", "runtime": "ubuntu:22.04"}),
         ("ubuntu:22.04", None, {"build": "ubuntu:22.04", "runtime": "ubuntu:22.04"}),
         ("ubuntu@24.04", "ubuntu@22.04", {"build": "ubuntu:24.04", "runtime": "ubuntu:24.04"}),
-        ("bare", "ubuntu@24.04", {"build": "ubuntu:24.04", "runtime": None}),
+        # bare: the build-base's image builds the venv and the root filesystem, the rock starts from scratch
+        ("bare", "ubuntu@24.04", {"build": "ubuntu:24.04", "rootfs": "ubuntu:24.04", "runtime": "scratch"}),
+        ("bare", "ubuntu:22.04", {"build": "ubuntu:22.04", "rootfs": "ubuntu:22.04", "runtime": "scratch"}),
+        ("bare", None, {"build": None, "rootfs": None, "runtime": None}),
         ("ubuntu@26.04", None, {"build": None, "runtime": None}),
     ],
 )
@@ -224,3 +227,32 @@ def test_the_app_check_runs_the_images_own_python_on_the_app_directory(hello):
         "dest": "/usr/local/bin/flaskrock-app-check",
         "owned": False,
     }
+
+
+def test_bare_plan_has_its_root_filesystem_and_the_user_stage_packages(make_project):
+    project = make_project(
+        {
+            "requirements.txt": "flask\n",
+            "app.py": APP,
+            "rockcraft.yaml": {
+                "name": "demo",
+                "base": "bare",
+                "build-base": "ubuntu@22.04",
+                "version": "1",
+                "parts": {"runtime-debs": {"plugin": "nil", "stage-packages": ["libpq5", "libc6"]}},
+            },
+        }
+    )
+    plan = inspect_project(str(project))["plan"]
+    assert plan["images"] == {"build": "ubuntu:22.04", "rootfs": "ubuntu:22.04", "runtime": "scratch"}
+    rootfs = plan["rootfs"]
+    assert rootfs["python_version"] == "3.10"
+    assert "python3.10-minimal" in rootfs["config"]["packages"] and "libssl3" in rootfs["config"]["packages"]
+    # libc6 is in the allow-list already; the extension's own (bash_bins...) are the layout's.
+    assert rootfs["user_packages"] == ["libpq5"]
+    passwd = rootfs["config"]["files"]["/etc/passwd"]
+    assert passwd[1] == "_daemon_:x:584792:584792::/nonexistent:/usr/bin/false"
+
+
+def test_ubuntu_plans_have_no_root_filesystem(hello):
+    assert hello["rootfs"] is None
