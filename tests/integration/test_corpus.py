@@ -1,11 +1,12 @@
 """The corpus (tests/corpus): projects shaped like people's Flask apps, built and served for real.
 
 One build per project, all at once (the builds spend their time downloading from PyPI): the rock
-role for notes (setuptools, src/ layout, `-e .`), guestbook (hatchling, factory in the package
-named after the rock, .env/.flaskenv), tasks (poetry-core, pyproject only) and counter
-(pdm-backend), a project whose setup.py raises, and the deploy playbook for flaskr (the Flask
-tutorial, flit_core). Each app then stores a form post in SQLite in a fresh named volume and reads
-it back from a new container (the deploy role's flow for flaskr, across a code-change redeploy).
+role for notes (bare on 22.04, setuptools, src/ layout, `-e .`), guestbook (hatchling, factory in
+the package named after the rock, .env/.flaskenv), tasks (poetry-core, pyproject only) and counter
+(bare on 24.04, pdm-backend, Python 3.12 syntax in its entrypoint), a project whose setup.py raises,
+and the deploy playbook for flaskr (the Flask tutorial, flit_core). Each app then stores a form post
+in SQLite in a fresh named volume and reads it back from a new container (the deploy role's flow for
+flaskr, across a code-change redeploy).
 """
 
 import http.cookiejar
@@ -53,7 +54,7 @@ MARK = f"corpus-{RUN_SUFFIX}"
 APP_USER = "584792:584792"
 # Where each app keeps its SQLite database, how to write a row and where to read it back.
 SERVED = {
-    "notes": {  # ubuntu@22.04, setuptools, src/ layout, requirements.txt "-e ."
+    "notes": {  # bare on ubuntu@22.04, setuptools, src/ layout, requirements.txt "-e ."
         "data": "/flask/data",
         "env": {"FLASK_DATABASE": "/flask/data/notes.sqlite"},
         "post": ("/", {"text": MARK}),
@@ -74,7 +75,7 @@ SERVED = {
         "read": "/tasks",
         "static": None,
     },
-    "counter": {  # ubuntu@24.04, pdm-backend, app.py with templates/ and static/ at the top
+    "counter": {  # bare on ubuntu@24.04, pdm-backend, app.py (a PEP 701 f-string) with templates/ and static/
         "data": "/flask/data",
         "env": {"COUNTER_DATABASE": "/flask/data/counter.sqlite"},
         "post": ("/click", {"label": MARK}),
@@ -98,7 +99,8 @@ def _images(repository):
 def _broken_project(directory):
     """A project whose setup.py raises: its version file was never added."""
     directory.mkdir()
-    (directory / "requirements.txt").write_text("flask\n")
+    # The requirements of test_app_syntax's 22.04 project: the two builds share that layer.
+    (directory / "requirements.txt").write_text("Flask>=3.0,<4\n")
     (directory / "app.py").write_text("from flask import Flask\n\napp = Flask(__name__)\n")
     (directory / "setup.py").write_text(
         'from setuptools import setup\n\nwith open("VERSION") as version_file:\n'
@@ -248,6 +250,19 @@ def test_dotenv_files_stay_out_of_the_image_with_a_warning(work):
     assert "guestbook/__init__.py" in shipped
     history = _docker("history", "--no-trunc", image).stdout
     assert "corpus-dotenv-secret" not in history
+
+
+def test_python_312_syntax_passes_an_older_controller_and_the_images_own_check(work):
+    """counter's app.py (the entrypoint) has a PEP 701 f-string: the controller reads its bindings
+    from tokens when its Python is older than the rock's 3.12, and the image's own Python accepts
+    it (the build's last step); test_each_backend_... shows it serving."""
+    result = work["builds"]["counter"]
+    assert result.returncode == 0, result.output
+    if sys.version_info < (3, 12):  # flask_project runs on this Python (local inventory)
+        here = "{}.{}".format(*sys.version_info[:2])
+        assert f"app.py does not parse with Python {here}, which runs this check" in " ".join(
+            result.output.split()
+        )
 
 
 def test_a_wheel_that_fails_to_build_is_named_with_its_step(work):

@@ -8,14 +8,11 @@ Python 3.12 runs.
 
 import hashlib
 import subprocess
-import sys
 import tarfile
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
-from deploy_helpers import http_get
 from helpers import REPO_ROOT, local_inventory, run_playbook
 
 pytestmark = pytest.mark.docker
@@ -258,60 +255,3 @@ def test_failing_build_step_shows_its_output(role_run, tmp_path, statsd_standin)
         capture_output=True,
         check=False,
     )
-
-
-def test_editable_local_requirement_and_python_312_syntax_run_in_the_final_image(
-    role_run, tmp_path, statsd_standin
-):
-    """One build for two things: a local package installed in editable mode (-e ./lib) is importable,
-    and app.py, written for the rock's Python 3.12 (a PEP 701 f-string, which this controller's
-    Python may not parse), is accepted, passes the image's own check and serves."""
-    project = write_project(
-        tmp_path / "rocktest-editable",
-        requirements="flask\n-e ./lib\n",
-        app="from flask import Flask\nfrom greeting import GREETING\n\napp = Flask(__name__)\n"
-        'WORDS = {"greeting": GREETING}\n\n\n'
-        "@app.route('/')\ndef index():\n    return f\"{WORDS[\"greeting\"]}\"\n",
-    )
-    (project / "lib" / "greeting").mkdir(parents=True)
-    (project / "lib" / "greeting" / "__init__.py").write_text('GREETING = "hello from lib"\n')
-    (project / "lib" / "pyproject.toml").write_text(
-        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
-        '[project]\nname = "greeting"\nversion = "1.0"\n'
-    )
-    container = f"rocktest-editable-{tmp_path.name}"
-    try:
-        result = role_run(project, rock_base="ubuntu@24.04", rock_statsd_exporter_src=str(statsd_standin))
-        assert result.returncode == 0, result.output
-        if sys.version_info < (3, 12):  # the module runs on this Python (local_inventory)
-            here = "{}.{}".format(*sys.version_info[:2])
-            assert f"app.py does not parse with Python {here}, which runs this check" in " ".join(
-                result.output.split()
-            )
-        [image] = image_names("rocktest-editable")
-        subprocess.run(
-            ["docker", "run", "-d", "--name", container, "-p", "127.0.0.1::8000", image],
-            check=True,
-            capture_output=True,
-        )
-        port = (
-            subprocess.run(
-                ["docker", "port", container, "8000/tcp"], check=True, capture_output=True, text=True
-            )
-            .stdout.split(":")[-1]
-            .strip()
-        )
-        status, body, deadline = 0, "", time.monotonic() + 60
-        while status != 200 and time.monotonic() < deadline:
-            status, body = http_get(f"http://127.0.0.1:{port}/")
-            time.sleep(0 if status == 200 else 1)
-        logs = subprocess.run(
-            ["docker", "logs", container], check=False, capture_output=True, text=True
-        ).stdout
-        assert (status, body) == (200, "hello from lib"), logs
-    finally:
-        subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
-        for repository in ("rocktest-editable", "rocktest-editable-build-stage"):
-            names = image_names(repository)
-            if names:
-                subprocess.run(["docker", "image", "rm", *names], capture_output=True, check=False)

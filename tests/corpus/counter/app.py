@@ -30,4 +30,7 @@ def click():
             (label,),
         )
         (count,) = db.execute("SELECT count FROM click WHERE label = ?", (label,)).fetchone()
-    return jsonify(label=label, count=count)
+    summary = {"label": label, "count": count}
+    # A PEP 701 f-string (Python 3.12): quotes reused inside the replacement field.
+    app.logger.info(f"{summary["label"]} clicked {summary["count"]} times")
+    return jsonify(summary)
