@@ -11,6 +11,14 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 PLAYBOOKS = REPO_ROOT / "playbooks"
+# A play that runs the rock role on every host of the inventory (the tests' variables do the rest).
+ROCK_PLAYBOOK = """\
+- name: Build a rock
+  hosts: all
+  gather_facts: false
+  roles:
+    - role: flaskrock.paas.rock
+"""
 # Containers, volumes and host state a deploy of <app> may leave behind.
 HOST_STATE_DIR = Path("/var/lib/flaskrock")
 AUDIT_LOG_DIR = Path("/var/log/flaskrock")

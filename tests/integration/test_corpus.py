@@ -13,7 +13,6 @@ import http.cookiejar
 import shutil
 import subprocess
 import sys
-import textwrap
 import time
 import urllib.error
 import urllib.parse
@@ -33,21 +32,12 @@ from deploy_helpers import (
     remove_app,
     run_playbook,
 )
-from helpers import local_inventory
+from helpers import ROCK_PLAYBOOK, local_inventory
 
 # corpus: lets a quick run leave it out (pytest -m "not corpus"); it is the longest integration test.
 pytestmark = [pytest.mark.docker, pytest.mark.corpus]
 
 CORPUS = REPO_ROOT / "tests" / "corpus"
-ROCK_PLAYBOOK = textwrap.dedent(
-    """\
-    - name: Build a rock
-      hosts: all
-      gather_facts: false
-      roles:
-        - role: flaskrock.paas.rock
-    """
-)
 MARK = f"corpus-{RUN_SUFFIX}"
 # The app user of every rock (the runtime contract) and what the deploy role runs to give it a
 # fresh data volume; the plain `docker run`s below do the same.

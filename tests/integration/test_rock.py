@@ -13,19 +13,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from helpers import REPO_ROOT, local_inventory, run_playbook
+from helpers import REPO_ROOT, ROCK_PLAYBOOK, local_inventory, run_playbook
 
 pytestmark = pytest.mark.docker
 
-PLAYBOOK = textwrap.dedent(
-    """\
-    - name: Build a rock
-      hosts: all
-      gather_facts: false
-      roles:
-        - role: flaskrock.paas.rock
-    """
-)
 CA_CERTIFICATES = sorted(str(path) for path in Path("/usr/local/share/ca-certificates").glob("*.crt"))
 
 
@@ -43,7 +34,7 @@ def statsd_standin(tmp_path_factory):
 @pytest.fixture
 def role_run(tmp_path, docker_available):
     playbook = tmp_path / "play.yml"
-    playbook.write_text(PLAYBOOK)
+    playbook.write_text(ROCK_PLAYBOOK)
     inventory = local_inventory(tmp_path / "inventory.ini")
     build_dir = tmp_path / "build"
 

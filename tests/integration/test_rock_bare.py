@@ -12,7 +12,6 @@ by the app user through bare's own chown, health gate).
 import json
 import os
 import subprocess
-import textwrap
 
 import pytest
 from deploy_helpers import (
@@ -25,7 +24,7 @@ from deploy_helpers import (
     docker_inspect,
     http_get,
 )
-from helpers import local_inventory, remove_app, run_playbook
+from helpers import ROCK_PLAYBOOK, local_inventory, remove_app, run_playbook
 
 pytestmark = pytest.mark.docker
 
@@ -35,15 +34,6 @@ INIT = f"btest-init-{RUN_SUFFIX}"
 PROBE_PORTS = {"ubuntu@24.04": PORT_BASE + 10, "ubuntu@22.04": PORT_BASE + 11}
 INIT_HTTP, INIT_METRICS = PORT_BASE + 12, PORT_BASE + 13
 PYTHONS = {"ubuntu@24.04": "3.12", "ubuntu@22.04": "3.10"}
-PLAYBOOK = textwrap.dedent(
-    """\
-    - name: Build a rock
-      hosts: all
-      gather_facts: false
-      roles:
-        - role: flaskrock.paas.rock
-    """
-)
 
 
 def image_tags(repository):
@@ -71,7 +61,7 @@ def probe_images(work):
     """bare-probe built once on each build-base: {build_base: image}."""
     project = copy_project(REPO_ROOT / "tests" / "corpus" / "bare-probe", work["dir"] / "bare-probe", PROBE)
     playbook = work["dir"] / "play.yml"
-    playbook.write_text(PLAYBOOK)
+    playbook.write_text(ROCK_PLAYBOOK)
     inventory = local_inventory(work["dir"] / "inventory.ini")
     images = {}
     for build_base in PYTHONS:
