@@ -86,15 +86,6 @@ def test_invalid_project_fails_before_any_host_is_touched(role_run, tmp_path):
     assert image_names("rocktest-invalid") == []
 
 
-def test_bare_base_is_refused_with_a_clear_message(role_run, tmp_path):
-    project = write_project(tmp_path / "rocktest-bare")
-
-    result = role_run(project, rock_base="bare", rock_build_base="ubuntu@24.04")
-
-    assert result.returncode != 0
-    assert "Base bare is not supported by flaskrock.paas.rock yet" in result.output
-
-
 def test_missing_base_image_says_how_to_get_it(role_run, tmp_path):
     project = write_project(tmp_path / "rocktest-nobase")
 
