@@ -160,3 +160,14 @@ def remove_app(app, repository=None):
             subprocess.run(["docker", "rmi", "-f", *tags], capture_output=True, check=False)
     shutil.rmtree(HOST_STATE_DIR / app, ignore_errors=True)
     (AUDIT_LOG_DIR / f"{app}.log").unlink(missing_ok=True)
+
+
+def image_tags(repository):
+    """The ``repository:tag`` names the local engine has for ``repository``."""
+    listing = subprocess.run(
+        ["docker", "images", "--format", "{{.Repository}}:{{.Tag}}", repository],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return listing.stdout.split()

@@ -2,7 +2,6 @@
 a bare base without build-base, an unknown build-base, app code invalid for the rock's Python
 (found on the controller, then by the image's own interpreter at build time)."""
 
-import subprocess
 
 import pytest
 from deploy_helpers import (
@@ -14,6 +13,7 @@ from deploy_helpers import (
     remove_app,
     run_playbook,
 )
+from helpers import image_tags
 
 pytestmark = pytest.mark.docker
 
@@ -36,14 +36,6 @@ def write_project(directory, name, rockcraft, files):
     return directory
 
 
-def image_tags(repository):
-    listing = subprocess.run(
-        ["docker", "images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", f"reference={repository}:*"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return listing.stdout.split()
 
 
 def deploy(tmp_path, project, standin=None):

@@ -32,7 +32,7 @@ from deploy_helpers import (
     remove_app,
     run_playbook,
 )
-from helpers import ROCK_PLAYBOOK, local_inventory
+from helpers import ROCK_PLAYBOOK, image_tags, local_inventory
 
 # corpus: lets a quick run leave it out (pytest -m "not corpus"); it is the longest integration test.
 pytestmark = [pytest.mark.docker, pytest.mark.corpus]
@@ -82,8 +82,6 @@ def _docker(*args, check=True):
     return subprocess.run(["docker", *args], capture_output=True, text=True, check=check)
 
 
-def _images(repository):
-    return _docker("images", "--format", "{{.Repository}}:{{.Tag}}", repository).stdout.split()
 
 
 def _broken_project(directory):
@@ -215,7 +213,7 @@ def _serve(name, image, volume):
 def test_each_backend_builds_and_serves_data_that_survives_the_container(work, name):
     result = work["builds"][name]
     assert result.returncode == 0, result.output
-    [image] = _images(name)
+    [image] = image_tags(name)
     served = SERVED[name]
     volume = f"ctest-{name}-{RUN_SUFFIX}-data"
     _docker("volume", "create", volume)
@@ -239,7 +237,7 @@ def test_dotenv_files_stay_out_of_the_image_with_a_warning(work):
     output = " ".join(work["builds"]["guestbook"].output.split())
     assert ".env, .flaskenv left out of the image" in output
     assert "deploy_env" in output
-    [image] = _images("guestbook")
+    [image] = image_tags("guestbook")
     listing = _docker("run", "--rm", "--entrypoint", "find", image, "/flask", "/project", "-name", ".*env*",
                       check=False)
     assert listing.stdout == "", listing.stdout
@@ -272,7 +270,7 @@ def test_a_wheel_that_fails_to_build_is_named_with_its_step(work):
         "directory: 'VERSION'." in message
     )
     assert "Failing step and its output: Step " in message
-    assert _images(BROKEN) == []
+    assert image_tags(BROKEN) == []
 
 
 def _tutorial_session(url):

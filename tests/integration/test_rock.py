@@ -13,7 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from helpers import REPO_ROOT, ROCK_PLAYBOOK, local_inventory, run_playbook
+from helpers import REPO_ROOT, ROCK_PLAYBOOK, image_tags, local_inventory, run_playbook
 
 pytestmark = pytest.mark.docker
 
@@ -52,14 +52,6 @@ def role_run(tmp_path, docker_available):
     return run
 
 
-def image_names(repository):
-    listing = subprocess.run(
-        ["docker", "images", "--format", "{{.Repository}}:{{.Tag}}", repository],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return listing.stdout.split()
 
 
 def write_project(
@@ -83,7 +75,7 @@ def test_invalid_project_fails_before_any_host_is_touched(role_run, tmp_path):
     assert "Missing WSGI entrypoint" in result.output
     assert "Ask the builder's Docker Engine" not in result.output
     assert not role_run.build_dir.exists()
-    assert image_names("rocktest-invalid") == []
+    assert image_tags("rocktest-invalid") == []
 
 
 def test_missing_base_image_says_how_to_get_it(role_run, tmp_path):
@@ -95,7 +87,7 @@ def test_missing_base_image_says_how_to_get_it(role_run, tmp_path):
     assert "Base image rocktest-no-such-base:24.04" in result.output
     assert "scripts/ubuntu-images.sh" in result.output
     assert "docker pull rocktest-no-such-base:24.04" in result.output
-    assert image_names("rocktest-nobase") == []
+    assert image_tags("rocktest-nobase") == []
 
 
 VALIDATED_PLAYBOOK = textwrap.dedent(
@@ -137,7 +129,7 @@ def test_a_project_validated_by_the_play_is_not_validated_again(role_run, tmp_pa
     validation = result.output.split("Read the Flask project like Rockcraft's flask-framework", 1)[1]
     assert validation.split("\n", 1)[1].lstrip().startswith("skipping: [builder]")
     assert "Base image rocktest-no-such-base:24.04 (for base ubuntu@24.04)" in " ".join(result.output.split())
-    assert image_names("rocktest-validated") == []
+    assert image_tags("rocktest-validated") == []
 
 
 def test_rock_project_must_be_a_flask_project_result(role_run, tmp_path):
@@ -177,7 +169,7 @@ def test_download_without_any_checksum_is_refused(role_run, tmp_path):
     assert "rock_statsd_exporter_checksums.amd64 and rock_statsd_exporter_checksums_url are both empty" in (
         " ".join(result.output.split())
     )
-    assert image_names("rocktest-nosum") == []
+    assert image_tags("rocktest-nosum") == []
 
 
 @pytest.mark.parametrize("where", ["pinned", "release sums file"])
@@ -198,7 +190,7 @@ def test_statsd_exporter_checksum_mismatch_stops_before_building(role_run, tmp_p
     assert result.returncode != 0
     assert "Checksum mismatch for statsd_exporter" in result.output
     assert "Nothing was built" in result.output
-    assert image_names("rocktest-badsum") == []
+    assert image_tags("rocktest-badsum") == []
 
 
 def test_failing_build_step_shows_its_output(role_run, tmp_path, statsd_standin):
@@ -231,9 +223,9 @@ def test_failing_build_step_shows_its_output(role_run, tmp_path, statsd_standin)
     assert "FROM ubuntu:24.04" not in failing_step
     assert "\\x1b" not in failing_step and "\x1b" not in failing_step
     assert "', '" not in failing_step
-    assert image_names("rocktest-badreq") == []
+    assert image_tags("rocktest-badreq") == []
     subprocess.run(
-        ["docker", "image", "rm", *image_names("rocktest-badreq-build-stage")],
+        ["docker", "image", "rm", *image_tags("rocktest-badreq-build-stage")],
         capture_output=True,
         check=False,
     )

@@ -25,7 +25,7 @@ from deploy_helpers import (
     docker_inspect,
     http_get,
 )
-from helpers import ROCK_PLAYBOOK, local_inventory, remove_app, run_playbook
+from helpers import ROCK_PLAYBOOK, image_tags, local_inventory, remove_app, run_playbook
 
 pytestmark = pytest.mark.docker
 
@@ -39,14 +39,6 @@ INIT_HTTP, INIT_METRICS = PORT_BASE + 12, PORT_BASE + 13
 PYTHONS = {"ubuntu@24.04": "3.12"}
 
 
-def image_tags(repository):
-    listing = subprocess.run(
-        ["docker", "images", "--format", "{{.Repository}}:{{.Tag}}", repository],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return set(listing.stdout.split())
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +60,7 @@ def probe_images(work):
     inventory = local_inventory(work["dir"] / "inventory.ini")
     images = {}
     for build_base in PYTHONS:
-        before = image_tags(PROBE)
+        before = set(image_tags(PROBE))
         result = run_playbook(
             playbook,
             inventory=inventory,
@@ -82,7 +74,7 @@ def probe_images(work):
             },
         )
         assert result.returncode == 0, result.output
-        (images[build_base],) = image_tags(PROBE) - before
+        (images[build_base],) = set(image_tags(PROBE)) - before
     return images
 
 
