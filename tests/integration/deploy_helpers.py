@@ -14,10 +14,15 @@ from helpers import REPO_ROOT, remove_app, run_playbook  # noqa: F401  (re-expor
 
 STANDIN_BUILDER = REPO_ROOT / "tests" / "standins" / "statsd_exporter" / "build.py"
 CA_CERTIFICATES = sorted(glob.glob("/usr/local/share/ca-certificates/*.crt"))
-# Names and ports unique to this test process, so two runs at once (a developer's and CI's) do not
-# deploy over each other: ports stay in the deploy range 28100-28999.
+# Names unique to this test process and ports unique to this test run, so two runs at once (a
+# developer's and CI's) do not deploy over each other. Under pytest-xdist the run is the parent
+# process and every module keeps its own offsets below PORT_SPAN: test_deploy 0-9, test_deploy_gevent
+# 10-11, test_app_syntax 12-13, test_corpus 14-15, test_rock_bare 16-18, proxy tests 20-39.
+# Ports stay in the deploy range 28100-28999.
 RUN_SUFFIX = str(os.getpid())
-PORT_BASE = 28100 + (os.getpid() % 45) * 20
+PORT_SPAN = 40
+_RUN_PID = os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
+PORT_BASE = 28100 + (_RUN_PID % 22) * PORT_SPAN
 
 
 def build_statsd_exporter_standin(directory):

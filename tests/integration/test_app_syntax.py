@@ -42,8 +42,8 @@ def deploy(tmp_path, project, standin=None):
     variables = {
         **base_vars(standin or tmp_path / "no-standin-needed"),
         "project_dir": str(project),
-        "deploy_http_port": PORT_BASE + 10,
-        "deploy_metrics_port": PORT_BASE + 11,
+        "deploy_http_port": PORT_BASE + 12,
+        "deploy_metrics_port": PORT_BASE + 13,
         "deploy_manage_docker": False,
     }
     result = run_playbook("playbooks/deploy.yml", local=True, extra_vars=variables, vars_dir=tmp_path,

@@ -75,7 +75,7 @@ SERVED = {
 }
 BROKEN = "ctest-brokenwheel"
 TUTORIAL = "flaskr"
-HTTP, METRICS = PORT_BASE + 12, PORT_BASE + 13
+HTTP, METRICS = PORT_BASE + 14, PORT_BASE + 15
 
 
 def _docker(*args, check=True):

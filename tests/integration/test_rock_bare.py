@@ -31,9 +31,9 @@ pytestmark = pytest.mark.docker
 
 PROBE = f"btest-probe-{RUN_SUFFIX}"
 INIT = f"btest-init-{RUN_SUFFIX}"
-# Ports of this module: after the deploy tests' first ones (PORT_BASE .. +9 belong to them).
-PROBE_PORTS = {"ubuntu@24.04": PORT_BASE + 10}
-INIT_HTTP, INIT_METRICS = PORT_BASE + 12, PORT_BASE + 13
+# Ports of this module: its offsets in deploy_helpers.PORT_BASE.
+PROBE_PORTS = {"ubuntu@24.04": PORT_BASE + 16}
+INIT_HTTP, INIT_METRICS = PORT_BASE + 17, PORT_BASE + 18
 # One build-base: the probe's pip layers are its own, and 22.04's root filesystem is built and
 # served by test_corpus.py (notes) already.
 PYTHONS = {"ubuntu@24.04": "3.12"}
