@@ -64,7 +64,9 @@ run_step ansible-lint ansible-lint --profile production
 # runtime contract's values only through its lookup. Then the README variable tables are current.
 run_step role-checks python scripts/check_roles.py
 run_step role-docs python scripts/role_docs.py --check
-run_step pytest pytest --durations=30 tests
+# Two workers, whole modules each (ports and names are per module; tests/conftest.py puts the
+# longest modules first so both workers stay busy to the end).
+run_step pytest pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=30 tests
 run_step sanity bash scripts/sanity.sh
 run_step molecule run_molecule
 

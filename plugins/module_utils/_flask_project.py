@@ -482,6 +482,7 @@ def inspect_project(
         "requirements_files": requirements.files,
         "requirements_paths": sorted(requirements.paths),
         "install_project": installs_project,
+        "project_dependencies": requirements.pyproject_dependencies if installs_project else [],
         "app_files": files,
         "migration": migration,
         "service_command": expanded["services"][framework.service].get("command"),

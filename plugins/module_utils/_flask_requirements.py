@@ -153,6 +153,9 @@ class RequirementsReport:
         self.paths = set()
         self.has_requirements_txt = False
         self.has_pyproject = False
+        # pyproject.toml's static [project].dependencies, as written (empty when they are dynamic or
+        # one of them is a direct reference, which may point into the project itself).
+        self.pyproject_dependencies = []
         self.problems = []
         self.warnings = []
 
@@ -311,14 +314,19 @@ def _read_pyproject(root, report):
     if not isinstance(dependencies, list) or not all(isinstance(dep, str) for dep in dependencies):
         report.problems.append("pyproject.toml: [project].dependencies must be a list of strings")
         return
+    parsed = []
     for dependency in dependencies:
         try:
-            name = Requirement(dependency).name.lower()
+            requirement = Requirement(dependency)
         except InvalidRequirement as err:
             report.problems.append("pyproject.toml: invalid dependency %r: %s" % (dependency, err))
             continue
-        report.names.add(name)
-        report.rockcraft_names.add(name)
+        parsed.append(requirement)
+        report.names.add(requirement.name.lower())
+        report.rockcraft_names.add(requirement.name.lower())
+    dynamic = project.get("dynamic") if isinstance(project.get("dynamic"), list) else []
+    if len(parsed) == len(dependencies) and "dependencies" not in dynamic and not any(r.url for r in parsed):
+        report.pyproject_dependencies = list(dependencies)
 
 
 def read_requirements(root):

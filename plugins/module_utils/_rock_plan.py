@@ -211,6 +211,8 @@ def build_plan(result, framework, base_images=None, project_dir=None):
             {posixpath.normpath(posixpath.join(paths[0], path)) for path in result["requirements_paths"]}
         ),
         "install_project": result["install_project"],
+        # Installed in a layer of their own before the project's code (see Dockerfile.j2).
+        "project_dependencies": list(result.get("project_dependencies") or []),
         "app_files": list(result["app_files"]),
         "owned_dirs": framework.runtime_owned_dirs(),
         "owned_files": framework.runtime_owned_files(),

@@ -194,6 +194,15 @@ install_project:
   returned: success
   type: bool
   sample: false
+project_dependencies:
+  description:
+    - The static C([project].dependencies) of pyproject.toml when RV(install_project) is true; empty
+      when they are dynamic or one is a direct reference (C(name @ url)).
+    - A builder installs them before the project's code, so a code-only change reuses that layer.
+  returned: success
+  type: list
+  elements: str
+  sample: ["Flask>=3.0"]
 app_files:
   description:
     - Sorted project-relative paths of the files that land under C(/flask/app).
@@ -291,6 +300,10 @@ plan:
     install_project:
       description: Same as RV(install_project).
       type: bool
+    project_dependencies:
+      description: Same as RV(project_dependencies).
+      type: list
+      elements: str
     app_files:
       description: Same as RV(app_files).
       type: list

@@ -256,3 +256,33 @@ def test_bare_plan_has_its_root_filesystem_and_the_user_stage_packages(make_proj
 
 def test_ubuntu_plans_have_no_root_filesystem(hello):
     assert hello["rootfs"] is None
+
+
+PYPROJECT = '[project]\nname = "demo"\nversion = "1"\n'
+
+
+@pytest.mark.parametrize(
+    ("project_table", "expected"),
+    [
+        ('dependencies = ["Flask>=3.0", "requests[socks]; python_version >= \'3.10\'"]\n',
+         ["Flask>=3.0", "requests[socks]; python_version >= '3.10'"]),
+        # Dynamic dependencies are known only to the build backend (flask is in requirements.txt).
+        ('dynamic = ["dependencies"]\n', []),
+        # A direct reference may point into the project, which is not copied yet at that layer.
+        ('dependencies = ["flask", "lib @ file:///project/lib"]\n', []),
+    ],
+)
+def test_pyproject_dependencies_get_their_own_layer_when_static(make_project, project_table, expected):
+    files = {"pyproject.toml": PYPROJECT + project_table, "app.py": APP}
+    if "dynamic" in project_table:
+        files["requirements.txt"] = "flask\n"
+    project = make_project(files)
+    plan = inspect_project(str(project))["plan"]
+    assert plan["install_project"] is True
+    assert plan["project_dependencies"] == expected
+
+
+def test_no_dependency_layer_without_a_project_install(make_project):
+    plan = inspect_project(str(make_project({"requirements.txt": "flask\n", "app.py": APP})))["plan"]
+    assert plan["install_project"] is False
+    assert plan["project_dependencies"] == []
