@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Run every test of the collection: linters, the role checks (scripts/check_roles.py) and README
-# tables (scripts/role_docs.py --check), pytest (unit and Docker integration), ansible-test sanity,
-# and every Molecule scenario. Exits non-zero if any step fails.
+# tables (scripts/role_docs.py --check), pytest (unit, Docker integration and every Molecule
+# scenario, tests/integration/test_molecule.py), ansible-test sanity. Exits non-zero if any step fails.
 #   bash scripts/test.sh                 # everything
-#   bash scripts/test.sh pytest molecule # only these steps (names as printed)
+#   bash scripts/test.sh ruff pytest     # only these steps (names as printed)
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -27,9 +27,9 @@ drop_build_cache() {
 }
 trap drop_build_cache EXIT
 
-# The Docker steps (pytest's integration tests, Molecule) need the four Ubuntu images; the
+# The Docker step (pytest: integration tests and Molecule) needs the four Ubuntu images; the
 # linters and checks do not.
-if [ ${#wanted[@]} -eq 0 ] || [[ " ${wanted[*]} " == *" pytest "* ]] || [[ " ${wanted[*]} " == *" molecule "* ]]; then
+if [ ${#wanted[@]} -eq 0 ] || [[ " ${wanted[*]} " == *" pytest "* ]]; then
   bash scripts/ubuntu-images.sh || { echo "test: could not provide the Ubuntu base images" >&2; exit 1; }
 fi
 
@@ -47,12 +47,6 @@ run_step() {
   fi
 }
 
-run_molecule() {
-  local status=0 scenario
-  for scenario in molecule/*/molecule.yml; do
-    scenario="$(basename "$(dirname "$scenario")")"
-    echo "--- molecule scenario: $scenario"
-    molecule test -s "$scenario" || { echo "--- molecule scenario $scenario FAILED"; status=1; }
   done
   return $status
 }
@@ -64,11 +58,11 @@ run_step ansible-lint ansible-lint --profile production
 # runtime contract's values only through its lookup. Then the README variable tables are current.
 run_step role-checks python scripts/check_roles.py
 run_step role-docs python scripts/role_docs.py --check
-# Two workers, whole modules each (ports and names are per module; tests/conftest.py puts the
-# longest modules first so both workers stay busy to the end).
-run_step pytest pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=30 tests
+# Two workers, each taking whole modules (and each Molecule scenario, a class of
+# tests/integration/test_molecule.py); ports and names are per module, and tests/conftest.py puts
+# the longest first so both workers stay busy to the end.
+run_step pytest pytest -n 2 --dist loadscope --no-loadscope-reorder --durations=40 tests
 run_step sanity bash scripts/sanity.sh
-run_step molecule run_molecule
 
 echo
 [ $failed -eq 0 ] || echo "failed steps: ${failures[*]}"

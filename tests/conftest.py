@@ -1,19 +1,23 @@
-"""Run order of the test modules: the longest integration modules first.
+"""Run order of the tests: the longest integration scopes first.
 
-scripts/test.sh runs pytest with pytest-xdist (`-n 2 --dist loadfile --no-loadscope-reorder`):
-whole modules go to the two workers in collection order, so starting with the longest ones keeps
-both workers busy until the end. Costs are the seconds each module took in the last measured run
-(bench/test-command/README.md); a module not listed runs after these, in its usual order.
+scripts/test.sh runs pytest with pytest-xdist (`-n 2 --dist loadscope --no-loadscope-reorder`):
+each module (each class, for test_molecule.py's one class per scenario) goes whole to one of the
+two workers, in collection order, so starting with the longest keeps both workers busy until the
+end. Costs are the seconds each scope took in the last measured run (bench/test-command/README.md);
+a scope not listed runs after these, in its usual order.
 """
 
-MODULE_SECONDS = {
+SCOPE_SECONDS = {
     "test_awx_ee.py": 1000,
     "test_corpus.py": 620,
+    "test_molecule.py::TestScenario_deploy": 420,
     "test_proxy.py": 420,
     "test_rock_bare.py": 400,
     "test_deploy.py": 380,
+    "test_molecule.py::TestScenario_rock": 300,
     "test_deploy_gevent.py": 280,
     "test_rock_distribute.py": 260,
+    "test_molecule.py::TestScenario_docker_engine": 230,
     "test_awx_runner.py": 200,
     "test_app_syntax.py": 150,
     "test_rock.py": 150,
@@ -21,5 +25,9 @@ MODULE_SECONDS = {
 }
 
 
+def scope_name(item):
+    return f"{item.path.name}::{item.cls.__name__}" if item.cls else item.path.name
+
+
 def pytest_collection_modifyitems(items):
-    items.sort(key=lambda item: -MODULE_SECONDS.get(item.path.name, 0))
+    items.sort(key=lambda item: -SCOPE_SECONDS.get(scope_name(item), 0))

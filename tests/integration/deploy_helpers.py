@@ -18,11 +18,11 @@ CA_CERTIFICATES = sorted(glob.glob("/usr/local/share/ca-certificates/*.crt"))
 # developer's and CI's) do not deploy over each other. Under pytest-xdist the run is the parent
 # process and every module keeps its own offsets below PORT_SPAN: test_deploy 0-9, test_deploy_gevent
 # 10-11, test_app_syntax 12-13, test_corpus 14-15, test_rock_bare 16-18, proxy tests 20-39.
-# Ports stay in the deploy range 28100-28999.
+# Ports stay in 28300-28979, above the Molecule deploy scenario's 28280 and 28290.
 RUN_SUFFIX = str(os.getpid())
 PORT_SPAN = 40
 _RUN_PID = os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
-PORT_BASE = 28100 + (_RUN_PID % 22) * PORT_SPAN
+PORT_BASE = 28300 + (_RUN_PID % 17) * PORT_SPAN
 
 
 def build_statsd_exporter_standin(directory):
