@@ -47,10 +47,6 @@ run_step() {
   fi
 }
 
-  done
-  return $status
-}
-
 run_step ruff ruff check .
 run_step yamllint yamllint -s .
 run_step ansible-lint ansible-lint --profile production
