@@ -286,7 +286,6 @@ def too_deep_message(rel, source, lineno=None):
     )
 
 
-
 def read_bindings(root, rel, python_version, report):
     """The module-level bindings of ``rel``, parsed for Python ``python_version`` ("3.12", or None
     for this Python). Raises ProjectFileError with Rockcraft's "error parsing" message."""
@@ -319,8 +318,14 @@ def read_bindings(root, rel, python_version, report):
         "%s does not parse with Python %s, which runs this check (%s: %s), but uses syntax of newer "
         "Pythons (%s): its module-level names were read from its tokens, and the image build compiles "
         "it with the rock's Python %s"
-        % (rel, version_text(here), checked_against(error.lineno, None), error.msg, ", ".join(newer),
-           python_version)
+        % (
+            rel,
+            version_text(here),
+            checked_against(error.lineno, None),
+            error.msg,
+            ", ".join(newer),
+            python_version,
+        )
     )
     return bindings
 

@@ -25,8 +25,10 @@ import os
 import stat
 import time
 import tokenize
+import traceback
 
 MIB = 1024 * 1024
+BUG_REPORTS = "the issue tracker of the collection's repository, see galaxy.yml"
 
 
 class Limits:
@@ -158,12 +160,13 @@ def read_regular_file(path, label, limit=None):
         descriptor = os.open(path, flags)
     except OSError as err:
         raise ProjectFileError("cannot read %s: %s" % (label, err.strerror or err)) from None
-    with io.open(descriptor, "rb", closefd=True) as handle:
-        info = os.fstat(descriptor)
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+        os.close(descriptor)
         if not stat.S_ISREG(info.st_mode):  # swapped between lstat and open
             raise ProjectFileError(not_regular_message(label, info.st_mode))
-        if info.st_size > limit:
-            raise ProjectFileError(size_message(label, limit))
+        raise ProjectFileError(size_message(label, limit))
+    with io.open(descriptor, "rb", closefd=True) as handle:
         try:
             data = handle.read(limit + 1)
         except OSError as err:
@@ -273,3 +276,16 @@ class Deadline:
                 "walking %s took longer than %d seconds, the limit of a tree walk: is this really the "
                 "project directory (a network or very slow file system)?" % (self.what, self.seconds)
             )
+
+
+def internal_error(module, module_name, error):
+    """Fail ``module`` (an AnsibleModule) on an unexpected exception: name the project file involved
+    and ask for a bug report; the traceback goes to ``exception``, which Ansible shows at -vvv."""
+    where = " while reading %s" % CURRENT.path if CURRENT.path else ""
+    module.fail_json(
+        msg="flaskrock.paas.%s failed unexpectedly%s: %s: %s. This is a bug in flaskrock.paas: please "
+        "report it (%s), with the file if you can share it; rerun with -vvv for the traceback"
+        % (module_name, where, type(error).__name__, error, BUG_REPORTS),
+        exception=traceback.format_exc(),
+        project_file=CURRENT.path,
+    )
