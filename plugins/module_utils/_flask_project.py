@@ -80,7 +80,8 @@ GUNICORN_FLAGS_WITHOUT_VALUE = frozenset(
 
 if HAS_YAML:
 
-    class _ExpansionDumper(yaml.SafeDumper):
+    # libyaml's emitter when present: the pure-Python one takes seconds on a long prime list.
+    class _ExpansionDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
         """Block style for multi-line strings, as Rockcraft prints override-build scripts."""
 
     def _represent_str(dumper, value):

@@ -3,16 +3,16 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
-"""rockcraft.yaml loaded with bounds: PyYAML's safe loader plus limits in its composer hooks.
+"""rockcraft.yaml loaded with bounds: PyYAML's safe loader, after a check of its event stream.
 
 A safe loader alone still lets a 1 KB file expand to gigabytes (aliases of aliases, "billion
-laughs") or recurse past Python's limit (deeply nested flow collections). ``BoundedLoader``:
+laughs") or recurse past Python's limit (deeply nested flow collections). ``load``:
 
-- counts the nodes of the document, an alias counting as many nodes as its anchored node holds,
-  and stops past ``LIMITS.yaml_nodes``; an alias to a node still being composed (a self-reference)
-  is refused;
-- stops past ``LIMITS.yaml_depth`` levels of nesting, before Python's recursion limit;
-- refuses duplicate keys in a mapping. Rockcraft loads its project file with craft-application's
+- first walks the parser's events (``check_events``): counts the nodes of the document, an alias
+  counting as many nodes as its anchored node holds, and stops past ``LIMITS.yaml_nodes``; refuses an
+  alias to a node still open (a self-reference); stops past ``LIMITS.yaml_depth`` levels of nesting,
+  long before any recursion limit;
+- then loads with ``BoundedLoader``, whose construct_mapping hook refuses duplicate keys. Rockcraft loads its project file with craft-application's
   ``safe_yaml_load``, whose loader raises "Duplicate <key> key found" on a duplicate key (plain
   PyYAML keeps the last value silently); this does at least that, naming the key and its line.
 
@@ -47,51 +47,13 @@ def _line(mark):
 
 
 if HAS_YAML:
+    # libyaml's parser and composer when present (the pure-Python scanner takes seconds on a long
+    # rockcraft.yaml); the bounds are checked on the event stream first, so the recursive composer
+    # only ever sees a document within LIMITS.yaml_depth.
+    _BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    class BoundedLoader(yaml.SafeLoader):
-        """yaml.SafeLoader with node, alias, depth and duplicate-key checks in its hooks."""
-
-        def __init__(self, stream):
-            yaml.SafeLoader.__init__(self, stream)
-            self._nodes = 0
-            self._depth = 0
-            self._anchor_sizes = {}
-
-        def _count(self, count, mark):
-            self._nodes += count
-            if self._nodes > LIMITS.yaml_nodes:
-                raise YamlLimitError(
-                    "expands to more than %d nodes (at %s): aliases (*name) repeat their anchored "
-                    "node, and this document repeats too much (an alias bomb?)"
-                    % (LIMITS.yaml_nodes, _line(mark))
-                )
-
-        def compose_node(self, parent, index):
-            if self.check_event(yaml.AliasEvent):
-                event = self.peek_event()
-                if event.anchor in self.anchors and event.anchor not in self._anchor_sizes:
-                    raise YamlLimitError(
-                        "the alias *%s at %s refers to the node that contains it (a recursive alias)"
-                        % (event.anchor, _line(event.start_mark))
-                    )
-                self._count(self._anchor_sizes.get(event.anchor, 0), event.start_mark)
-                return yaml.SafeLoader.compose_node(self, parent, index)
-            event = self.peek_event()
-            self._depth += 1
-            if self._depth > LIMITS.yaml_depth:
-                raise YamlLimitError(
-                    "is nested deeper than %d levels (at %s)" % (LIMITS.yaml_depth, _line(event.start_mark))
-                )
-            anchor = getattr(event, "anchor", None)
-            before = self._nodes
-            self._count(1, event.start_mark)
-            try:
-                node = yaml.SafeLoader.compose_node(self, parent, index)
-            finally:
-                self._depth -= 1
-            if anchor is not None:
-                self._anchor_sizes[anchor] = self._nodes - before
-            return node
+    class BoundedLoader(_BASE_LOADER):
+        """The safe loader, refusing duplicate keys (hook: construct_mapping)."""
 
         def construct_mapping(self, node, deep=False):
             if isinstance(node, yaml.MappingNode):
@@ -106,7 +68,54 @@ if HAS_YAML:
                             % (key_node.value, _line(key_node.start_mark), _line(seen[key]))
                         )
                     seen[key] = key_node.start_mark
-            return yaml.SafeLoader.construct_mapping(self, node, deep=deep)
+            return _BASE_LOADER.construct_mapping(self, node, deep=deep)
+
+
+def check_events(text):
+    """Walk the event stream (PyYAML's parser, no composing) and refuse a document nested deeper
+    than LIMITS.yaml_depth or expanding to more than LIMITS.yaml_nodes nodes, an alias counting
+    as many nodes as its anchored node holds; an alias to a node still open (a self-reference) is
+    refused. Linear in the size of the text, no recursion."""
+    nodes = 0
+    depth = 0
+    sizes = {}
+    open_anchors = []  # (anchor, nodes before it) of the collections being read
+
+    def count(amount, mark):
+        if nodes + amount > LIMITS.yaml_nodes:
+            raise YamlLimitError(
+                "expands to more than %d nodes (at %s): aliases (*name) repeat their anchored node, "
+                "and this document repeats too much (an alias bomb?)" % (LIMITS.yaml_nodes, _line(mark))
+            )
+        return nodes + amount
+
+    for event in yaml.parse(text, Loader=_BASE_LOADER):
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor not in sizes:
+                if any(anchor == event.anchor for anchor, _before in open_anchors):
+                    raise YamlLimitError(
+                        "the alias *%s at %s refers to the node that contains it (a recursive alias)"
+                        % (event.anchor, _line(event.start_mark))
+                    )
+                continue  # an undefined alias: the loader reports it
+            nodes = count(sizes[event.anchor], event.start_mark)
+        elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > LIMITS.yaml_depth:
+                raise YamlLimitError(
+                    "is nested deeper than %d levels (at %s)" % (LIMITS.yaml_depth, _line(event.start_mark))
+                )
+            open_anchors.append((event.anchor, nodes))
+            nodes = count(1, event.start_mark)
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+            anchor, before = open_anchors.pop()
+            if anchor is not None:
+                sizes[anchor] = nodes - before
+        elif isinstance(event, yaml.ScalarEvent):
+            nodes = count(1, event.start_mark)
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
 
 
 def _surrogate(text):
@@ -121,6 +130,11 @@ def check_strings(data, path="", seen=None):
     stack = [(data, path)]
     while stack:
         value, where = stack.pop()
+        if isinstance(value, bytes):
+            raise YamlLimitError(
+                "%s holds binary data (!!binary): the collection's output is text; use a string"
+                % (where or "the document")
+            )
         if isinstance(value, str):
             found = _surrogate(value)
             if found is not None:
@@ -140,6 +154,7 @@ def check_strings(data, path="", seen=None):
 
 def load(text):
     """The document of ``text`` (None when empty). Raises YamlLimitError or yaml.YAMLError."""
+    check_events(text)
     loader = BoundedLoader(text)
     try:
         data = loader.get_single_data()

@@ -60,7 +60,10 @@ def _open_regular(path, label, follow):
             raise ContextError(f"{label} is not a regular file")
         raise ContextError(f"{label} is larger than {MAX_MEMBER_BYTES} bytes")
     with io.open(descriptor, "rb", closefd=True) as handle:
-        return stat.S_IMODE(info.st_mode), handle.read(MAX_MEMBER_BYTES + 1)
+        data = handle.read(info.st_size + 1)
+    if len(data) > info.st_size:
+        raise ContextError(f"{label} grew while it was read: refusing it (did the project change?)")
+    return stat.S_IMODE(info.st_mode), data
 
 
 def tree_member(src, path):
