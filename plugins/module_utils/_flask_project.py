@@ -79,7 +79,6 @@ GUNICORN_FLAGS_WITHOUT_VALUE = frozenset(
 
 
 if HAS_YAML:
-
     # libyaml's emitter when present: the pure-Python one takes seconds on a long prime list.
     class _ExpansionDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
         """Block style for multi-line strings, as Rockcraft prints override-build scripts."""

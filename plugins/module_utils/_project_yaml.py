@@ -12,9 +12,10 @@ laughs") or recurse past Python's limit (deeply nested flow collections). ``load
   counting as many nodes as its anchored node holds, and stops past ``LIMITS.yaml_nodes``; refuses an
   alias to a node still open (a self-reference); stops past ``LIMITS.yaml_depth`` levels of nesting,
   long before any recursion limit;
-- then loads with ``BoundedLoader``, whose construct_mapping hook refuses duplicate keys. Rockcraft loads its project file with craft-application's
-  ``safe_yaml_load``, whose loader raises "Duplicate <key> key found" on a duplicate key (plain
-  PyYAML keeps the last value silently); this does at least that, naming the key and its line.
+- then loads with ``BoundedLoader``, whose construct_mapping hook refuses duplicate keys.
+  Rockcraft loads its project file with craft-application's ``safe_yaml_load``, whose loader
+  raises "Duplicate <key> key found" on a duplicate key (plain PyYAML keeps the last value
+  silently); this does at least that, naming the key and its line.
 
 After loading, every string is checked for lone surrogates (a double-quoted ``"\\ud800"``), which
 no JSON or UTF-8 output can carry.

@@ -66,7 +66,7 @@ def run_module(name, args, *, seconds=SECONDS, memory=MEMORY_LIMIT):
                 stderr=stderr,
                 stdin=subprocess.DEVNULL,
                 env=env,
-                preexec_fn=_limit_memory(memory),
+                preexec_fn=_limit_memory(memory),  # noqa: PLW1509 - setrlimit and setsid only
             )
             timed_out = threading.Event()
 
@@ -120,7 +120,7 @@ def run_inspections(sources, *, seconds=SECONDS * 3, memory=MEMORY_LIMIT):
                 stderr=subprocess.DEVNULL,
                 stdin=subprocess.DEVNULL,
                 env=env,
-                preexec_fn=_limit_memory(memory),
+                preexec_fn=_limit_memory(memory),  # noqa: PLW1509 - setrlimit and setsid only
             )
             timed_out = threading.Event()
 

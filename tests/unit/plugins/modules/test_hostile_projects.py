@@ -64,7 +64,8 @@ def _rock_text(extra):
 def _alias_bomb(tmp_path):
     lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
     for level in range(1, 10):
-        lines.append("a%d: &a%d [%s]" % (level, level, ", ".join(["*a%d" % (level - 1)] * 9)))
+        aliases = ", ".join([f"*a{level - 1}"] * 9)
+        lines.append(f"a{level}: &a{level} [{aliases}]")
     _project(tmp_path, **{"rockcraft.yaml": _rock_text("\n".join(lines) + "\n")})
 
 
@@ -143,7 +144,7 @@ def _spaces_line(tmp_path):
 
 def _nested_includes(tmp_path):
     files = {"requirements.txt": "flask\n-r r0.txt\n"}
-    files.update({"r%d.txt" % index: "-r r%d.txt\n" % (index + 1) for index in range(400)})
+    files.update({f"r{index}.txt": f"-r r{index + 1}.txt\n" for index in range(400)})
     files["r400.txt"] = "requests\n"
     _project(tmp_path, **files)
 
@@ -206,7 +207,7 @@ def _check(outcome, expected):
     assert not outcome.timed_out, "the module call hung (killed after the wall-clock bound)"
     assert outcome.result is not None, outcome.stderr[-2000:]
     assert "Traceback" not in outcome.msg
-    assert outcome.rss < RSS_LIMIT, "peak RSS %d MiB" % (outcome.rss // MIB)
+    assert outcome.rss < RSS_LIMIT, f"peak RSS {outcome.rss // MIB} MiB"
     if expected is None:
         assert not outcome.result.get("failed"), outcome.msg
     else:
@@ -225,11 +226,11 @@ def test_hostile_projects_end_well():
             args = build(root) or {"src": str(root)}
             sources.append(args["src"])
         answers, rss, timed_out = run_inspections(sources)
-    assert not timed_out, "validation hung (killed after the wall-clock bound) after %d cases" % len(answers)
+    assert not timed_out, f"validation hung (killed after the wall-clock bound) after {len(answers)} cases"
     assert len(answers) == len(CASES)
-    assert rss < RSS_LIMIT, "peak RSS %d MiB" % (rss // MIB)
+    assert rss < RSS_LIMIT, f"peak RSS {rss // MIB} MiB"
     wrong = []
-    for (name, _build, expected), answer in zip(CASES, answers):
+    for (name, _build, expected), answer in zip(CASES, answers, strict=True):
         if expected is None:
             good = not answer["failed"] and answer["entrypoint"] == "app:app"
         else:
