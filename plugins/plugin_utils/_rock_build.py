@@ -197,7 +197,9 @@ CHECKED_AGAINST = re.compile(r"\(checked against Python ([0-9]+\.[0-9]+)\)$")
 def _app_check_failure(lines):
     """The error of the image build's last step (the app check of the build plan), or None."""
     invalid = [
-        line.strip()[len(APP_CHECK_MARKER) :] for line in lines if line.strip().startswith(APP_CHECK_MARKER)
+        line.strip()[len(APP_CHECK_MARKER) :]
+        for line in lines
+        if line.strip().startswith(APP_CHECK_MARKER)
     ]
     if not invalid:
         return None
@@ -207,7 +209,8 @@ def _app_check_failure(lines):
         "error": "the rock's %s cannot compile %d file%s of the app (the last build step compiles every "
         ".py file of the app with the image's own interpreter). Fix the code for %s, choose a base "
         "whose Python accepts it, or leave files that are not part of the app out of the rock (a "
-        "prime entry starting with '-')." % (python, len(invalid), "" if len(invalid) == 1 else "s", python),
+        "prime entry starting with '-')."
+        % (python, len(invalid), "" if len(invalid) == 1 else "s", python),
         "output": "\n".join(invalid),
     }
 

@@ -34,14 +34,8 @@ def test_user_options_become_flask_variables_json_encoded():
 def test_framework_options_win_over_user_options():
     env = app_environment(
         config={"secret-key": "from-user", "env": "dev"},
-        framework={
-            "secret_key": "from-framework",
-            "env": "production",
-            "debug": False,
-            "preferred_url_scheme": "https",
-            "application_root": None,
-            "base_url": "",
-        },
+        framework={"secret_key": "from-framework", "env": "production", "debug": False,
+                   "preferred_url_scheme": "https", "application_root": None, "base_url": ""},
     )
     assert env["FLASK_SECRET_KEY"] == "from-framework"
     assert env["FLASK_ENV"] == "production"
@@ -110,16 +104,10 @@ def test_env_file_is_sorted_key_value_lines():
     assert env_file_content({"B": "2", "A": "x=y"}) == "A=x=y\nB=2\n"
 
 
-@given(
-    st.dictionaries(
-        st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,20}", fullmatch=True),
-        st.one_of(
-            st.text(alphabet=st.characters(blacklist_characters="\r\n\0", blacklist_categories=("Cs",))),
-            st.integers(),
-            st.booleans(),
-        ),
-    )
-)
+@given(st.dictionaries(st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,20}", fullmatch=True),
+                       st.one_of(st.text(alphabet=st.characters(blacklist_characters="\r\n\0",
+                                                                blacklist_categories=("Cs",))),
+                                 st.integers(), st.booleans())))
 def test_env_file_round_trips(config):
     env = app_environment(config=config)
     parsed = dict(line.split("=", 1) for line in env_file_content(env).split("\n") if line)
@@ -134,29 +122,11 @@ def test_default_workers():
 
 
 def test_gunicorn_cmd_args():
-    settings = {
-        "workers": 5,
-        "threads": 2,
-        "timeout": 60,
-        "keepalive": 2,
-        "graceful_timeout": 30,
-        "worker_connections": 1000,
-    }
+    settings = {"workers": 5, "threads": 2, "timeout": 60, "keepalive": 2, "graceful_timeout": 30,
+                "worker_connections": 1000}
     args = gunicorn_cmd_args(settings)
-    assert shlex.split(args) == [
-        "--workers",
-        "5",
-        "--threads",
-        "2",
-        "--timeout",
-        "60",
-        "--keep-alive",
-        "2",
-        "--graceful-timeout",
-        "30",
-        "--worker-connections",
-        "1000",
-    ]
+    assert shlex.split(args) == ["--workers", "5", "--threads", "2", "--timeout", "60", "--keep-alive", "2",
+                                 "--graceful-timeout", "30", "--worker-connections", "1000"]
     with pytest.raises(DeployConfigError, match="workers must be at least 1"):
         gunicorn_cmd_args({**settings, "workers": "0"})
 

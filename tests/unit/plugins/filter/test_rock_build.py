@@ -75,9 +75,8 @@ def test_a_setup_py_that_raises_names_the_project_the_step_and_the_error():
 def test_a_build_backend_that_does_not_exist_is_named_with_the_step():
     failure = rock_build_failure((FIXTURES / "build-failure-backend-noble.txt").read_text())
     assert failure["summary"].startswith("pip could not build the project itself (/project, ")
-    assert (
-        "loading the build backend named by [build-system] build-backend in pyproject.toml failed: "
-        in (failure["summary"])
+    assert "loading the build backend named by [build-system] build-backend in pyproject.toml failed: " in (
+        failure["summary"]
     )
     assert failure["summary"].endswith(
         "ModuleNotFoundError: No module named 'hatchling.builds'. Fix the project's build configuration "

@@ -183,11 +183,8 @@ def test_code_valid_for_the_rocks_newer_python_passes_on_any_python(make_project
         # A replacement field spanning lines (PEP 701): this tokenizer sees a stray quote.
         ('import os\nMSG = f"{\n    os.sep\n}"\napplication = object()\n', "app:application"),
         # Type parameters and the type statement (PEP 695).
-        (
-            "def first[T](items: list[T]) -> T:\n    return items[0]\n\ntype Id = int\n"
-            "def create_app():\n    pass\n",
-            "app:create_app()",
-        ),
+        ("def first[T](items: list[T]) -> T:\n    return items[0]\n\ntype Id = int\n"
+         "def create_app():\n    pass\n", "app:create_app()"),
         ("class Box[T]:\n    pass\n\napp: Box[int] = Box()\n", "app:app"),
     ],
 )

@@ -215,6 +215,7 @@ def test_resolve_images(base, build_base, images):
     assert resolve_images(base, build_base) == images
 
 
+
 def test_the_app_check_runs_the_images_own_python_on_the_app_directory(hello):
     assert hello["app_check"] == {
         "command": ["/usr/bin/python3", "-I", "-B", "/usr/local/bin/flaskrock-app-check", "/flask/app"],
@@ -262,10 +263,8 @@ PYPROJECT = '[project]\nname = "demo"\nversion = "1"\n'
 @pytest.mark.parametrize(
     ("project_table", "expected"),
     [
-        (
-            'dependencies = ["Flask>=3.0", "requests[socks]; python_version >= \'3.10\'"]\n',
-            ["Flask>=3.0", "requests[socks]; python_version >= '3.10'"],
-        ),
+        ('dependencies = ["Flask>=3.0", "requests[socks]; python_version >= \'3.10\'"]\n',
+         ["Flask>=3.0", "requests[socks]; python_version >= '3.10'"]),
         # Dynamic dependencies are known only to the build backend (flask is in requirements.txt).
         ('dynamic = ["dependencies"]\n', []),
         # A direct reference may point into the project, which is not copied yet at that layer.
