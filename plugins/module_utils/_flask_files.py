@@ -20,6 +20,7 @@ from __future__ import absolute_import, annotations, division, print_function
 __metaclass__ = type
 
 import codecs
+import errno
 import io
 import os
 import stat
@@ -141,16 +142,21 @@ def check_project_dir(src):
             )
 
 
-def read_regular_file(path, label, limit=None):
+def read_regular_file(path, label, limit=None, original=None):
     """The bytes of ``path`` (symlinks already resolved by the caller), refusing anything but a
-    regular file and anything larger than ``limit``. Never blocks: the file is opened non-blocking
+    regular file and anything larger than ``limit`` (``original``: the path before resolving, to name a
+    dangling symlink). Never blocks: the file is opened non-blocking
     and checked (fstat) before the read."""
     limit = LIMITS.file_bytes if limit is None else limit
     CURRENT.path = label
     try:
         info = os.lstat(path)
     except OSError as err:
+        if err.errno == errno.ENOENT and original is not None and os.path.islink(original):
+            raise ProjectFileError("%s is a symlink that resolves to nothing (dangling)" % label) from None
         raise ProjectFileError("cannot read %s: %s" % (label, err.strerror or err)) from None
+    if stat.S_ISLNK(info.st_mode):  # the caller resolved it: a link left means a loop
+        raise ProjectFileError("%s is a symlink that resolves to nothing (a loop)" % label)
     if not stat.S_ISREG(info.st_mode):
         raise ProjectFileError(not_regular_message(label, info.st_mode))
     flags = (
@@ -189,7 +195,7 @@ def resolve_inside(root, rel):
 def read_project_bytes(root, rel, limit=None):
     """The bytes of ``rel`` (project-relative, POSIX separators), resolved inside the project."""
     CURRENT.path = rel
-    return read_regular_file(resolve_inside(root, rel), rel, limit)
+    return read_regular_file(resolve_inside(root, rel), rel, limit, os.path.join(root, *rel.split("/")))
 
 
 def decode_text(data, rel):

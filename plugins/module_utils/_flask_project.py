@@ -179,11 +179,12 @@ def _load_rockcraft_yaml(src, path, explicit, problems, warnings, *, framework=F
     src_real = os.path.realpath(src)
     real = os.path.realpath(path)
     rel = os.path.relpath(real, src_real).replace(os.sep, "/") if is_inside(src_real, real) else None
-    label = rel or path
+    # Named as the user knows it: rockcraft.yaml (or the option's path), not the link's target.
+    label = "rockcraft.yaml" if not explicit else (rel or path)
     try:
         if rel is None and not explicit:
             raise ProjectFileError(symlink_outside_message("rockcraft.yaml", real))
-        data_bytes = read_regular_file(real, label, LIMITS.yaml_bytes)
+        data_bytes = read_regular_file(real, label, LIMITS.yaml_bytes, path)
         text = decode_text(data_bytes, label)
     except ProjectFileError as err:
         problems.append(str(err))

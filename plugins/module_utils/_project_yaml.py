@@ -161,6 +161,11 @@ def load(text):
         data = loader.get_single_data()
     except RecursionError:
         raise YamlLimitError("is nested too deeply to load") from None
+    except (ValueError, OverflowError, TypeError) as err:
+        # A scalar its tag cannot hold: an integer of more than 4,300 digits, 2001-13-45 as a date...
+        raise YamlLimitError(
+            "holds a value that cannot be read: %s" % " ".join(str(err).split())[:200]
+        ) from None
     finally:
         loader.dispose()
     check_strings(data)
