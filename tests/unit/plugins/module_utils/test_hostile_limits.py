@@ -8,6 +8,7 @@ backtracks or goes quadratic fails it instead of hanging."""
 import os
 import re
 import socket
+from pathlib import Path
 
 import pytest
 import yaml
@@ -302,3 +303,35 @@ def test_project_build_env_has_no_credentials(user, password):
     cleaned = without_credentials(env)
     assert password not in str(cleaned)
     assert cleaned["HTTPS_PROXY"] == "http://proxy:3128" and cleaned["NO_PROXY"] == "localhost"
+
+
+# ---------------------------------------------------------------- last resort
+
+
+class _FakeModule:
+    def fail_json(self, **kwargs):
+        self.failed = kwargs
+        raise SystemExit(1)
+
+
+def test_unexpected_errors_name_the_file_and_ask_for_a_bug_report(monkeypatch):
+    monkeypatch.setattr(files.CURRENT, "path", "app/views.py")
+    module = _FakeModule()
+    try:
+        raise KeyError("boom")
+    except KeyError as error:
+        with pytest.raises(SystemExit):
+            files.internal_error(module, "flask_project", error)
+    assert module.failed["msg"].startswith(
+        "flaskrock.paas.flask_project failed unexpectedly while reading app/views.py: KeyError: 'boom'. "
+        "This is a bug in flaskrock.paas: please report it"
+    )
+    assert "-vvv" in module.failed["msg"] and "Traceback" not in module.failed["msg"]
+    # Ansible shows ``exception`` at -vvv only.
+    assert "Traceback" in module.failed["exception"]
+
+
+@pytest.mark.parametrize("name", ["flask_project", "rock_context_archive", "rock_inputs"])
+def test_every_project_reading_module_has_the_last_resort(name):
+    source = (Path(files.__file__).parents[1] / "modules" / f"{name}.py").read_text()
+    assert f'internal_error(module, "{name}", error)' in source
