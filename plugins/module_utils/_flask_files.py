@@ -45,8 +45,10 @@ class Limits:
     # rockcraft.yaml: nesting depth and the nodes an alias may add (billion-laughs bombs).
     yaml_depth = 64
     yaml_nodes = 100000
-    # Requirement files: one logical line, the -r/-c nesting depth and the number of files read.
+    # Requirement files: one logical line, the logical lines of all files, the -r/-c nesting depth
+    # and the number of files read.
     requirement_line_chars = 65536
+    requirement_lines = 10000
     requirement_depth = 16
     requirement_files = 256
     # prime: entries with glob characters (each is matched against every staged file).

@@ -112,6 +112,19 @@ def strip_comment(line):
     return line
 
 
+_PARSER = []
+
+
+def _parse_options(options):
+    """pip's options of a line, one parser for all lines (building one costs more than parsing)."""
+    if not _PARSER:
+        _PARSER.append(_PipLineParser())
+        _PARSER.append(_PARSER[0].parse_args([])[0])
+    if not options.strip():
+        return _PARSER[1]
+    return _PARSER[0].parse_args(shlex.split(options))[0]
+
+
 def logical_lines(text):
     """Yield (first physical line number, logical line) as pip sees them after joining and comments."""
     joined = []
@@ -183,6 +196,7 @@ class _RequirementsReader:
         self.root_real = os.path.realpath(root)
         self.report = report
         self.seen = set()
+        self.lines = 0
 
     def _where(self, rel, number):
         return "%s line %d" % (rel, number)
@@ -211,6 +225,13 @@ class _RequirementsReader:
             self.report.problems.append(str(err))
             return
         for number, line in logical_lines(text):
+            self.lines += 1
+            if self.lines > LIMITS.requirement_lines:
+                self.report.problems.append(
+                    "%s: more than %d requirement lines in the requirement files; refusing to read more"
+                    % (self._where(rel, number), LIMITS.requirement_lines)
+                )
+                return
             if len(line) > LIMITS.requirement_line_chars:
                 self.report.problems.append(
                     "%s: the line is longer than %d characters, the limit of a requirement line"
@@ -225,7 +246,7 @@ class _RequirementsReader:
     def _line(self, rel, number, line, constraint, chain=()):
         requirement, options = _split_requirement_and_options(line)
         try:
-            opts, _positional = _PipLineParser().parse_args(shlex.split(options))
+            opts = _parse_options(options)
         except ValueError as err:
             raise _RequirementLineError("cannot split options %r: %s" % (options, err)) from None
         if requirement:
@@ -327,6 +348,8 @@ class _RequirementsReader:
 def _rockcraft_line_names(text):
     names = set()
     for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith(("#", "-")):
+            continue  # never a requirement: skipped without parsing
         with contextlib.suppress(InvalidRequirement):
             names.add(Requirement(line).name.lower())
     return names
@@ -355,6 +378,12 @@ def _read_pyproject(root, report):
     dependencies = project.get("dependencies", [])
     if not isinstance(dependencies, list) or not all(isinstance(dep, str) for dep in dependencies):
         report.problems.append("pyproject.toml: [project].dependencies must be a list of strings")
+        return
+    if len(dependencies) > LIMITS.requirement_lines:
+        report.problems.append(
+            "pyproject.toml: [project].dependencies lists %d entries, more than the limit of %d"
+            % (len(dependencies), LIMITS.requirement_lines)
+        )
         return
     parsed = []
     for dependency in dependencies:

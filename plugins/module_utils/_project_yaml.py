@@ -85,8 +85,9 @@ def check_events(text):
     def count(amount, mark):
         if nodes + amount > LIMITS.yaml_nodes:
             raise YamlLimitError(
-                "expands to more than %d nodes (at %s): aliases (*name) repeat their anchored node, "
-                "and this document repeats too much (an alias bomb?)" % (LIMITS.yaml_nodes, _line(mark))
+                "expands to more than %d nodes (at %s), an alias (*name) counting as the nodes it repeats: "
+                "an alias bomb, or a document far larger than any rockcraft.yaml"
+                % (LIMITS.yaml_nodes, _line(mark))
             )
         return nodes + amount
 

@@ -335,3 +335,12 @@ def test_unexpected_errors_name_the_file_and_ask_for_a_bug_report(monkeypatch):
 def test_every_project_reading_module_has_the_last_resort(name):
     source = (Path(files.__file__).parents[1] / "modules" / f"{name}.py").read_text()
     assert f'internal_error(module, "{name}", error)' in source
+
+
+def test_requirement_lines_are_counted_across_files(make_project):
+    lines = "".join(f"pkg{index}\n" for index in range(files.LIMITS.requirement_lines + 5))
+    report = requirements.read_requirements(str(make_project({"requirements.txt": "flask\n" + lines})))
+    assert report.problems == [
+        "requirements.txt line 10001: more than 10000 requirement lines in the requirement files; "
+        "refusing to read more"
+    ]
