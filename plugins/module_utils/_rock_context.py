@@ -71,8 +71,9 @@ def tree_member(src, path):
     the time it is read (defence in depth after validation):
 
     - no parent directory of ``path`` may be a symlink (its members could be anywhere);
-    - a symlink must resolve inside ``src``: to a directory, it becomes a relative symlink member
-      (Rockcraft copies links; the image gets the link), to a file, the file's content;
+    - a symlink must resolve inside ``src``: to a directory (or nothing: dangling), it becomes a
+      relative symlink member (Rockcraft copies links; the image gets the link), to a file, the
+      file's content;
     - anything but a regular file or such a symlink (FIFO, device, socket) is refused.
 
     Hard links are copied as ordinary files: their content is read through the project's own path.
@@ -105,7 +106,7 @@ def tree_member(src, path):
                 f"{label} is a symlink resolving outside {src} (to {real}): refusing to copy it "
                 "(did the project change since it was validated?)"
             )
-        if os.path.isdir(real):
+        if os.path.isdir(real) or not os.path.exists(real):  # a directory, or dangling: a link, as Rockcraft
             target = os.path.relpath(real, root_real).replace(os.sep, "/")
             return None, Symlink(posixpath.relpath(target, posixpath.dirname(path) or "."))
         return _open_regular(real, label, follow=False)

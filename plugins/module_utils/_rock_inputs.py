@@ -63,7 +63,7 @@ def sha256_project_file(root, rel):
         raise InputsError(
             "%s in %s resolves outside the project (to %s): refusing to read it" % (rel, root, real)
         )
-    if os.path.islink(path) and os.path.isdir(real):
+    if os.path.islink(path) and (os.path.isdir(real) or not os.path.exists(real)):
         return sha256_text("symlink:" + os.path.relpath(real, root_real).replace(os.sep, "/"))
     return sha256_file(real)
 

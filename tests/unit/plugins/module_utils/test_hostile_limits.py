@@ -344,3 +344,23 @@ def test_requirement_lines_are_counted_across_files(make_project):
         "requirements.txt line 10001: more than 10000 requirement lines in the requirement files; "
         "refusing to read more"
     ]
+
+
+def test_context_links_and_refusals(tmp_path):
+    from ansible_collections.flaskrock.paas.plugins.module_utils._rock_context import (
+        ContextError,
+        Symlink,
+        tree_member,
+    )
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "a.html").write_text("a")
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "tpl").symlink_to("../templates")
+    (tmp_path / "static" / "gone").symlink_to("nothing")
+    (tmp_path / "link.html").symlink_to("templates/a.html")
+    assert tree_member(str(tmp_path), "static/tpl") == (None, Symlink("../templates"))
+    assert tree_member(str(tmp_path), "static/gone") == (None, Symlink("nothing"))
+    assert tree_member(str(tmp_path), "link.html")[1] == b"a"
+    with pytest.raises(ContextError, match="lies under static/tpl, a symlink"):
+        tree_member(str(tmp_path), "static/tpl/a.html")
