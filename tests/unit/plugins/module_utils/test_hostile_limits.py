@@ -22,6 +22,11 @@ from ansible_collections.flaskrock.paas.plugins.module_utils._flask_project impo
     inspect_project,
     valid_name,
 )
+from ansible_collections.flaskrock.paas.plugins.module_utils._rock_context import (
+    ContextError,
+    Symlink,
+    tree_member,
+)
 from ansible_collections.flaskrock.paas.plugins.plugin_utils._mask_secrets import (
     MASK,
     mask,
@@ -347,12 +352,6 @@ def test_requirement_lines_are_counted_across_files(make_project):
 
 
 def test_context_links_and_refusals(tmp_path):
-    from ansible_collections.flaskrock.paas.plugins.module_utils._rock_context import (
-        ContextError,
-        Symlink,
-        tree_member,
-    )
-
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "a.html").write_text("a")
     (tmp_path / "static").mkdir()
