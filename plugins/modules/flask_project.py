@@ -21,6 +21,10 @@ description:
   - Returns the build plan of the image (RV(plan)), which the C(flaskrock.paas.rock) role renders.
   - Goes beyond Rockcraft where Rockcraft is wrong or unsafe, see the notes.
   - Changes nothing; always returns C(changed=false).
+  - Reads only regular files that resolve inside the project (a FIFO, device, socket or a symlink
+    leading outside is refused, naming the file), each up to a size limit (O(max_file_size),
+    O(max_source_size), 1 MiB for C(rockcraft.yaml)); YAML alias bombs, deep nesting and duplicate
+    keys are refused. The limits are listed in the collection's README (Security).
 author:
   - flaskrock.paas developers (@flaskrock)
 requirements:

@@ -36,7 +36,7 @@ from ansible_collections.flaskrock.paas.plugins.plugin_utils._mask_secrets impor
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-BUDGET = settings(deadline=2000, max_examples=200)
+BUDGET = settings(deadline=2000, max_examples=100)
 # craft-application's own rule, the regex flaskrock used before (fine on short strings).
 CRAFT_NAME_RE = re.compile(r"^([a-z0-9][a-z0-9-]?)*[a-z]+([a-z0-9-]?[a-z0-9])*$")
 PIP_COMMENT_RE = re.compile(r"(^|\s+)#.*$")
