@@ -106,9 +106,21 @@ class FlaskProjectError(Exception):
     """The project is invalid; ``problems`` lists every reason."""
 
     def __init__(self, problems, warnings=None):
+        problems = _capped(list(problems), "problems")
         Exception.__init__(self, format_problems(problems))
-        self.problems = list(problems)
-        self.warnings = list(warnings or [])
+        self.problems = problems
+        self.warnings = _capped(list(warnings or []), "warnings")
+
+
+# A hostile project can produce a problem per file (100,000 symlinks leading outside): the first
+# ones say what is wrong, the rest would only make an enormous message.
+MAX_REPORTED = 100
+
+
+def _capped(items, what):
+    if len(items) <= MAX_REPORTED:
+        return items
+    return [*items[:MAX_REPORTED], "... and %d more %s like these" % (len(items) - MAX_REPORTED, what)]
 
 
 def format_problems(problems):

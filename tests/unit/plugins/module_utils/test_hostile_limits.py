@@ -363,3 +363,13 @@ def test_context_links_and_refusals(tmp_path):
     assert tree_member(str(tmp_path), "link.html")[1] == b"a"
     with pytest.raises(ContextError, match="lies under static/tpl, a symlink"):
         tree_member(str(tmp_path), "static/tpl/a.html")
+
+
+def test_a_problem_per_file_is_capped(make_project):
+    project = make_project({"app.py": APP, "requirements.txt": "flask\n", "static/site.css": ""})
+    for index in range(150):
+        (project / "static" / f"out{index}").symlink_to("/etc/hostname")
+    with pytest.raises(FlaskProjectError) as err:
+        inspect_project(str(project))
+    assert len(err.value.problems) == 101
+    assert err.value.problems[-1] == "... and 50 more problems like these"
