@@ -13,6 +13,7 @@ from ansible_collections.flaskrock.paas.plugins.plugin_utils._deploy_env import 
     gunicorn_cmd_args,
     resolve_worker_class,
 )
+from ansible_collections.flaskrock.paas.plugins.plugin_utils._mask_secrets import mask, secret_values
 
 
 def _wrap(function):
@@ -52,6 +53,10 @@ def deploy_worker_class(requested, image_labels):
     )
 
 
+def deploy_mask_secrets(text, env_content="", raw_env=None, extra=None):
+    return mask(text, secret_values(env_content, raw_env, extra or ()))
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -62,5 +67,6 @@ class FilterModule:
                 ("deploy_default_workers", deploy_default_workers),
                 ("deploy_gunicorn_args", deploy_gunicorn_args),
                 ("deploy_worker_class", deploy_worker_class),
+                ("deploy_mask_secrets", deploy_mask_secrets),
             )
         }

@@ -6,6 +6,7 @@ touched, the hosts that lack the image, the summary of a failed build."""
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.flaskrock.paas.plugins.plugin_utils._mask_secrets import without_credentials
 from ansible_collections.flaskrock.paas.plugins.plugin_utils._rock_build import (
     RockBuildError,
     build_failure,
@@ -43,6 +44,10 @@ def rock_build_failure(message):
     return build_failure(message)
 
 
+def rock_build_env_without_credentials(env):
+    return without_credentials(env)
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -52,5 +57,6 @@ class FilterModule:
                 ("rock_plan_problems", rock_plan_problems),
                 ("rock_hosts_missing_image", rock_hosts_missing_image),
                 ("rock_build_failure", rock_build_failure),
+                ("rock_build_env_without_credentials", rock_build_env_without_credentials),
             )
         }

@@ -28,7 +28,7 @@ import tokenize
 
 from ansible_collections.flaskrock.paas.plugins.module_utils._flask_files import (
     ProjectFileError,
-    read_project_text,
+    read_python_source,
 )
 
 APP_VARIABLES = ("app", "application")
@@ -264,17 +264,43 @@ def _newer_syntax(source, lineno):
 # ---------------------------------------------------------------- one candidate file
 
 
+def deepest_line(source):
+    """Where the parser most likely overflowed, found in one linear scan (the tokenizer is too slow
+    on such files): the line where bracket nesting peaks, else the longest line."""
+    depth, peak, peak_line, longest, longest_line = 0, 0, None, -1, None
+    for number, line in enumerate(source.splitlines(), start=1):
+        opened = line.count("(") + line.count("[") + line.count("{")
+        if depth + opened > peak:
+            peak, peak_line = depth + opened, number
+        depth += opened - line.count(")") - line.count("]") - line.count("}")
+        if len(line) > longest:
+            longest, longest_line = len(line), number
+    return peak_line if peak >= 50 else longest_line
+
+
+def too_deep_message(rel, source, lineno=None):
+    line = lineno or deepest_line(source)
+    return "%s is too deeply nested to analyse%s: simplify that expression or statement" % (
+        rel,
+        " (line %d)" % line if line else "",
+    )
+
+
 def read_bindings(root, rel, python_version, report):
     """The module-level bindings of ``rel``, parsed for Python ``python_version`` ("3.12", or None
     for this Python). Raises ProjectFileError with Rockcraft's "error parsing" message."""
-    source = read_project_text(root, rel)
+    source = read_python_source(root, rel)
     target = version_tuple(python_version)
     here = sys.version_info[:2]
     older_here = target is not None and here < target
     try:
         options = {"feature_version": target} if target and not older_here else {}
         return ast_bindings(ast.parse(source, filename=rel, **options))
+    except (RecursionError, MemoryError):
+        raise ProjectFileError(too_deep_message(rel, source)) from None
     except SyntaxError as err:
+        if "too many nested" in str(err.msg) or "too complex" in str(err.msg):
+            raise ProjectFileError(too_deep_message(rel, source, err.lineno)) from None
         if not older_here:
             raise ProjectFileError(parse_error(rel, err, target)) from None
         error = err
@@ -284,7 +310,7 @@ def read_bindings(root, rel, python_version, report):
     try:
         newer = _newer_syntax(source, error.lineno)
         bindings = token_bindings(source) if newer else None
-    except (tokenize.TokenError, SyntaxError):
+    except (tokenize.TokenError, SyntaxError, RecursionError, MemoryError):
         newer, bindings = [], None
     if bindings is None:
         raise ProjectFileError(parse_error(rel, error, here)) from None
@@ -292,8 +318,14 @@ def read_bindings(root, rel, python_version, report):
         "%s does not parse with Python %s, which runs this check (%s: %s), but uses syntax of newer "
         "Pythons (%s): its module-level names were read from its tokens, and the image build compiles "
         "it with the rock's Python %s"
-        % (rel, version_text(here), checked_against(error.lineno, None), error.msg, ", ".join(newer),
-           python_version)
+        % (
+            rel,
+            version_text(here),
+            checked_against(error.lineno, None),
+            error.msg,
+            ", ".join(newer),
+            python_version,
+        )
     )
     return bindings
 
@@ -307,8 +339,13 @@ def find_entrypoint(root, rock_name, python_version=None):
     """
     report = EntrypointReport()
     found = []
+    # Every candidate that exists and is not a directory: a FIFO, device or outside symlink named
+    # app.py is refused by the read, naming the file, instead of being skipped.
     existing = [
-        rel for rel in search_locations(rock_name) if os.path.isfile(os.path.join(root, *rel.split("/")))
+        rel
+        for rel in search_locations(rock_name)
+        if os.path.lexists(os.path.join(root, *rel.split("/")))
+        and not os.path.isdir(os.path.join(root, *rel.split("/")))
     ]
     for rel in existing:
         report.files.append(rel)

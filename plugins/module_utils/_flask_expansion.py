@@ -14,10 +14,15 @@ import fnmatch
 import os
 import posixpath
 import re
+import stat
 
 from ansible_collections.flaskrock.paas.plugins.module_utils import _runtime as runtime
 from ansible_collections.flaskrock.paas.plugins.module_utils._flask_files import (
+    CURRENT,
+    LIMITS,
+    Deadline,
     escaping_symlink_target,
+    file_kind,
     symlink_outside_message,
 )
 from ansible_collections.flaskrock.paas.plugins.module_utils._flask_framework import (
@@ -102,6 +107,18 @@ def prime_problems(prime, framework=FLASK):
     install_app = framework.part("install-app")
     if not isinstance(prime, list) or not all(isinstance(entry, str) for entry in prime):
         return ["parts.%s.prime must be a list of strings" % install_app]
+    if len(prime) > LIMITS.prime_entries:
+        return [
+            "parts.%s.prime lists %d entries, more than the limit of %d"
+            % (install_app, len(prime), LIMITS.prime_entries)
+        ]
+    globs = sum(1 for entry in prime if GLOB_CHARS.search(entry))
+    if globs > LIMITS.prime_globs:
+        return [
+            "parts.%s.prime has %d entries with glob characters (*, ?, [), more than the limit of %d: "
+            "each is matched against every file; list directories instead"
+            % (install_app, globs, LIMITS.prime_globs)
+        ]
     outside = [entry for entry in prime if not framework.prime_prefix_re.match(entry)]
     if outside:
         # Rockcraft's message, then (beyond Rockcraft) the entry it is about.
@@ -167,49 +184,95 @@ def _matches(rel, pattern):
     )
 
 
-def _add_shipped(root_real, rel, path, files, problems):
-    """Record ``rel`` as shipped unless it is a symlink leading outside or its name is not UTF-8."""
-    try:
-        rel.encode("utf-8")
-    except UnicodeEncodeError:
-        problems.append(
-            "the file name %s is not valid UTF-8; rename it or leave it out of the rock"
-            % rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-        )
-        return
-    target = escaping_symlink_target(root_real, path)
-    if target is not None:
-        problems.append(symlink_outside_message(rel, target))
-    else:
-        files.append(rel)
+class _Patterns:
+    """Prime patterns matched in linear time: literal paths in a set (a file matches when it or one
+    of its parent directories is listed), glob patterns (at most LIMITS.prime_globs) one by one."""
+
+    def __init__(self, patterns):
+        self.everything = "" in patterns
+        self.literal = {pattern for pattern in patterns if not GLOB_CHARS.search(pattern)}
+        self.globs = list(dict.fromkeys(pattern for pattern in patterns if GLOB_CHARS.search(pattern)))
+
+    def match(self, rel):
+        if self.everything or rel in self.literal:
+            return True
+        index = rel.find("/")
+        while index != -1:
+            if rel[:index] in self.literal:
+                return True
+            index = rel.find("/", index + 1)
+        return any(_matches(rel, pattern) for pattern in self.globs)
 
 
-def _walk(root, root_real, top, files, problems):
-    """Add the files (and symlinks, which are copied as links) below project-relative ``top``."""
-    path = os.path.join(root, *top.split("/"))
-    if os.path.islink(path) or not os.path.isdir(path):
-        _add_shipped(root_real, top, path, files, problems)
-        return
+class _Walk:
+    """One bounded walk of the staged files: what is shipped, what is refused, what is hard-linked."""
 
-    def unreadable(err):
-        rel = os.path.relpath(err.filename, root).replace(os.sep, "/") if err.filename else top
-        problems.append("cannot read the directory %s: %s" % (rel, err.strerror or err))
+    def __init__(self, root, problems):
+        self.root = root
+        self.root_real = os.path.realpath(root)
+        self.files = []
+        self.problems = problems
+        self.hard_links = []
+        self.deadline = Deadline("the project directory %s" % root)
 
-    for directory, dirnames, filenames in os.walk(path, onerror=unreadable):
-        rel_dir = (
-            posixpath.join(top, os.path.relpath(directory, path).replace(os.sep, "/"))
-            if directory != path
-            else top
-        )
-        dirnames.sort()
-        for name in dirnames:
-            child = os.path.join(directory, name)
-            if os.path.islink(child):
-                _add_shipped(root_real, posixpath.join(rel_dir, name), child, files, problems)
-        for name in sorted(filenames):
-            _add_shipped(
-                root_real, posixpath.join(rel_dir, name), os.path.join(directory, name), files, problems
+    def add(self, rel, path):
+        """Record ``rel`` as shipped unless it is a symlink leading outside, not a regular file or
+        symlink, or its name is not UTF-8."""
+        CURRENT.path = rel
+        self.deadline.tick()
+        try:
+            rel.encode("utf-8")
+        except UnicodeEncodeError:
+            self.problems.append(
+                "the file name %s is not valid UTF-8; rename it or leave it out of the rock"
+                % rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
             )
+            return
+        try:
+            info = os.lstat(path)
+        except OSError as err:
+            self.problems.append("cannot read %s: %s" % (rel, err.strerror or err))
+            return
+        if stat.S_ISLNK(info.st_mode):
+            target = escaping_symlink_target(self.root_real, path)
+            if target is not None:
+                self.problems.append(symlink_outside_message(rel, target))
+                return
+        elif not stat.S_ISREG(info.st_mode):
+            self.problems.append(
+                "%s is %s, which cannot go into the image; remove it or leave it out of the prime"
+                % (rel, file_kind(info.st_mode))
+            )
+            return
+        elif info.st_nlink > 1:
+            self.hard_links.append(rel)
+        self.files.append(rel)
+
+    def walk(self, top):
+        """Add the files (and symlinks, which are copied as links) below project-relative ``top``."""
+        path = os.path.join(self.root, *top.split("/"))
+        if os.path.islink(path) or not os.path.isdir(path):
+            self.add(top, path)
+            return
+
+        def unreadable(err):
+            rel = os.path.relpath(err.filename, self.root).replace(os.sep, "/") if err.filename else top
+            self.problems.append("cannot read the directory %s: %s" % (rel, err.strerror or err))
+
+        for directory, dirnames, filenames in os.walk(path, onerror=unreadable):
+            self.deadline.tick()
+            rel_dir = (
+                posixpath.join(top, os.path.relpath(directory, path).replace(os.sep, "/"))
+                if directory != path
+                else top
+            )
+            dirnames.sort()
+            for name in dirnames:
+                child = os.path.join(directory, name)
+                if os.path.islink(child):
+                    self.add(posixpath.join(rel_dir, name), child)
+            for name in sorted(filenames):
+                self.add(posixpath.join(rel_dir, name), os.path.join(directory, name))
 
 
 def _staged_tops(root, prime, top_level_entries, framework, problems):
@@ -238,21 +301,31 @@ def _staged_tops(root, prime, top_level_entries, framework, problems):
     return staged_tops
 
 
-def app_files(root, prime, top_level_entries, framework=FLASK):
+def hard_link_warning(rels):
+    """The warning naming shipped files with more than one hard link (see README, Security)."""
+    shown = ", ".join(rels[:10]) + (" and %d more" % (len(rels) - 10) if len(rels) > 10 else "")
+    return (
+        "%s: hard-linked (more than one name on disk); copied as ordinary files. Their content is "
+        "read through the project's own path, so nothing is read that the project's owner could "
+        "not already read; check that they hold nothing you did not mean to ship" % shown
+    )
+
+
+def app_files(root, prime, top_level_entries, framework=FLASK, warnings=None):
     """Project-relative paths of the files that end up under /<framework>/app, plus problems.
 
     ``prime`` is the effective prime list (user's, or the default one). Staging follows the
     generated organize map; priming follows craft-parts filesets (includes, else all; minus excludes).
+    Raises ProjectFileError (WalkLimitError) when the walk goes beyond LIMITS.walk_*.
     """
-    root_real = os.path.realpath(root)
     problems = []
-    staged = []
+    walk = _Walk(root, problems)
     for top in dict.fromkeys(_staged_tops(root, prime, top_level_entries, framework, problems)):
         if top == ".":
             for name in top_level_entries:
-                _walk(root, root_real, name, staged, problems)
+                walk.walk(name)
         else:
-            _walk(root, root_real, top, staged, problems)
+            walk.walk(top)
     includes = []
     excludes = []
     for entry in prime:
@@ -260,12 +333,13 @@ def app_files(root, prime, top_level_entries, framework=FLASK):
         (excludes if excluded else includes).append(rel)
     if not includes:
         includes = [""]
-    selected = sorted(
-        rel
-        for rel in set(staged)
-        if any(_matches(rel, pattern) for pattern in includes)
-        and not any(_matches(rel, pattern) for pattern in excludes)
-    )
+    included, excluded = _Patterns(includes), _Patterns(excludes)
+    selected = sorted(rel for rel in set(walk.files) if included.match(rel) and not excluded.match(rel))
+    if warnings is not None and walk.hard_links:
+        shipped = set(selected)
+        linked = sorted(rel for rel in walk.hard_links if rel in shipped)
+        if linked:
+            warnings.append(hard_link_warning(linked))
     return selected, problems
 
 

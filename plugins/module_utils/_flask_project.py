@@ -18,11 +18,16 @@ from ansible_collections.flaskrock.paas.plugins.module_utils import _flask_expan
 from ansible_collections.flaskrock.paas.plugins.module_utils import _flask_migration as flask_migration
 from ansible_collections.flaskrock.paas.plugins.module_utils import _flask_requirements as flask_requirements
 from ansible_collections.flaskrock.paas.plugins.module_utils import _project_secrets as project_secrets
+from ansible_collections.flaskrock.paas.plugins.module_utils import _project_yaml as project_yaml
 from ansible_collections.flaskrock.paas.plugins.module_utils import _rock_plan as rock_plan
 from ansible_collections.flaskrock.paas.plugins.module_utils._flask_files import (
+    LIMITS,
     ProjectFileError,
+    check_project_dir,
+    decode_text,
     is_inside,
-    read_project_text,
+    read_regular_file,
+    symlink_outside_message,
 )
 from ansible_collections.flaskrock.paas.plugins.module_utils._flask_framework import (
     FLASK,
@@ -51,7 +56,9 @@ BARE_BUILD_BASE_CHOICES = (
 # Re-exported: Rockcraft's messages, imported from here by the tests.
 __all__ = ["MISSING_FLASK", "MISSING_REQUIREMENTS"]
 # craft-application's project name rule; the name also becomes a Docker repository name.
-NAME_RE = re.compile(r"^([a-z0-9][a-z0-9-]?)*[a-z]+([a-z0-9-]?[a-z0-9])*$")
+# (Its regex, ^([a-z0-9][a-z0-9-]?)*[a-z]+([a-z0-9-]?[a-z0-9])*$, backtracks catastrophically on
+# "aaa...a!": valid_name checks the same rule in linear time.)
+NAME_CHARS_RE = re.compile(r"[a-z0-9-]+")
 # Rockcraft's version rule, narrowed to what a Docker tag accepts (no ':', '+', '~').
 VERSION_RE = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9.-]{0,30}[a-zA-Z0-9])?$")
 GUNICORN_FLAGS_WITHOUT_VALUE = frozenset(
@@ -72,8 +79,8 @@ GUNICORN_FLAGS_WITHOUT_VALUE = frozenset(
 
 
 if HAS_YAML:
-
-    class _ExpansionDumper(yaml.SafeDumper):
+    # libyaml's emitter when present: the pure-Python one takes seconds on a long prime list.
+    class _ExpansionDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
         """Block style for multi-line strings, as Rockcraft prints override-build scripts."""
 
     def _represent_str(dumper, value):
@@ -99,9 +106,21 @@ class FlaskProjectError(Exception):
     """The project is invalid; ``problems`` lists every reason."""
 
     def __init__(self, problems, warnings=None):
+        problems = _capped(list(problems), "problems")
         Exception.__init__(self, format_problems(problems))
-        self.problems = list(problems)
-        self.warnings = list(warnings or [])
+        self.problems = problems
+        self.warnings = _capped(list(warnings or []), "warnings")
+
+
+# A hostile project can produce a problem per file (100,000 symlinks leading outside): the first
+# ones say what is wrong, the rest would only make an enormous message.
+MAX_REPORTED = 100
+
+
+def _capped(items, what):
+    if len(items) <= MAX_REPORTED:
+        return items
+    return [*items[:MAX_REPORTED], "... and %d more %s like these" % (len(items) - MAX_REPORTED, what)]
 
 
 def format_problems(problems):
@@ -158,7 +177,12 @@ def _check_extensions(data, label, framework, problems, warnings):
 
 
 def _load_rockcraft_yaml(src, path, explicit, problems, warnings, *, framework=FLASK):
-    """The parsed rockcraft.yaml mapping, {} without a file, or None when unusable (problem recorded)."""
+    """The parsed rockcraft.yaml mapping, {} without a file, or None when unusable (problem recorded).
+
+    The default ``<src>/rockcraft.yaml`` must resolve inside the project; an explicit
+    ``rockcraft_yaml`` option is the user's own path and may live anywhere. Either way only a regular
+    file is read, up to LIMITS.yaml_bytes, and parsed with the bounded loader (_project_yaml).
+    """
     if not os.path.lexists(path):
         if explicit:
             problems.append("rockcraft.yaml not found at %s" % path)
@@ -167,17 +191,21 @@ def _load_rockcraft_yaml(src, path, explicit, problems, warnings, *, framework=F
     src_real = os.path.realpath(src)
     real = os.path.realpath(path)
     rel = os.path.relpath(real, src_real).replace(os.sep, "/") if is_inside(src_real, real) else None
-    label = rel or path
+    # Named as the user knows it: rockcraft.yaml (or the option's path), not the link's target.
+    label = "rockcraft.yaml" if not explicit else (rel or path)
     try:
-        if rel is not None:
-            text = read_project_text(src, rel)
-        else:
-            text = read_project_text(os.path.dirname(real), os.path.basename(real))
+        if rel is None and not explicit:
+            raise ProjectFileError(symlink_outside_message("rockcraft.yaml", real))
+        data_bytes = read_regular_file(real, label, LIMITS.yaml_bytes, path)
+        text = decode_text(data_bytes, label)
     except ProjectFileError as err:
         problems.append(str(err))
         return None
     try:
-        data = yaml.safe_load(text)
+        data = project_yaml.load(text)
+    except project_yaml.YamlLimitError as err:
+        problems.append("%s: %s" % (label, err))
+        return None
     except yaml.YAMLError as err:
         problems.append("%s is not valid YAML: %s" % (label, " ".join(str(err).split())))
         return None
@@ -191,12 +219,73 @@ def _load_rockcraft_yaml(src, path, explicit, problems, warnings, *, framework=F
     return data
 
 
-def _check_mapping(data, key, problems):
-    value = data.get(key)
-    if value is not None and not isinstance(value, dict):
-        problems.append("rockcraft.yaml: %s must be a mapping, not a %s" % (key, type(value).__name__))
-        return False
-    return True
+def _type_name(value):
+    return "null" if value is None else type(value).__name__
+
+
+def _expect(value, path, expected, problems):
+    """Record a problem naming ``path`` unless ``value`` (not None) is of the ``expected`` kind:
+    ``mapping``, ``string`` or ``list of strings``. Returns whether the value is usable."""
+    if value is None:
+        return True
+    if expected == "mapping":
+        good = isinstance(value, dict)
+    elif expected == "string":
+        good = isinstance(value, str)
+    else:
+        good = isinstance(value, list) and all(isinstance(item, str) for item in value)
+        if isinstance(value, list) and not good:
+            index = next(index for index, item in enumerate(value) if not isinstance(item, str))
+            problems.append(
+                "rockcraft.yaml: %s must be a %s; item %d is a %s"
+                % (path, expected, index, _type_name(value[index]))
+            )
+            return False
+    if not good:
+        problems.append("rockcraft.yaml: %s must be a %s, not a %s" % (path, expected, _type_name(value)))
+    return good
+
+
+# The keys of a part this collection reads, and their types.
+PART_LIST_KEYS = ("stage-packages", "build-packages", "python-packages", "python-requirements", "prime")
+
+
+def _check_types(data, framework, problems):
+    """Type checks with the key path of every key the collection uses; returns (parts_ok, services_ok)."""
+    for key in ("summary", "description", "build-base"):
+        _expect(data.get(key), key, "string", problems)
+    parts_ok = _expect(data.get("parts"), "parts", "mapping", problems)
+    for part_name, part in (data.get("parts") or {}).items() if parts_ok else ():
+        path = "parts.%s" % part_name
+        if not isinstance(part, dict):
+            problems.append("rockcraft.yaml: %s must be a mapping, not a %s" % (path, _type_name(part)))
+            parts_ok = False
+            continue
+        for key in PART_LIST_KEYS:
+            parts_ok = _expect(part.get(key), "%s.%s" % (path, key), "list of strings", problems) and parts_ok
+    services_ok = _expect(data.get("services"), "services", "mapping", problems)
+    for service_name, service in (data.get("services") or {}).items() if services_ok else ():
+        path = "services.%s" % service_name
+        if not isinstance(service, dict):
+            problems.append("rockcraft.yaml: %s must be a mapping, not a %s" % (path, _type_name(service)))
+            services_ok = False
+            continue
+        services_ok = _expect(service.get("command"), path + ".command", "string", problems) and services_ok
+    return parts_ok, services_ok
+
+
+def valid_name(name):
+    """craft-application's project name rule, checked in linear time (no backtracking regex): at most
+    40 of [a-z0-9-], at least one letter, no leading, trailing or doubled hyphen."""
+    return (
+        isinstance(name, str)
+        and 1 <= len(name) <= 40
+        and NAME_CHARS_RE.fullmatch(name) is not None
+        and not name.startswith("-")
+        and not name.endswith("-")
+        and "--" not in name
+        and any("a" <= char <= "z" for char in name)
+    )
 
 
 def _resolve_identity(data, src, options, *, had_file, warnings):
@@ -257,7 +346,7 @@ def _identity(data, src, options, *, had_file, problems, warnings, framework=FLA
     """Resolve name, base, build-base and version (options override the file) and validate them."""
     _resolve_identity(data, src, options, had_file=had_file, warnings=warnings)
     name, version = data["name"], data["version"]
-    if not isinstance(name, str) or len(name) > 40 or not NAME_RE.match(name):
+    if not valid_name(name):
         problems.append(
             "invalid name %r: use at most 40 lowercase letters, digits and hyphens, with at least one "
             "letter, no leading, trailing or doubled hyphen (set name in rockcraft.yaml or the module's "
@@ -360,7 +449,9 @@ def _top_level_entries(src, problems, warnings):
 def _shipped_files(src, prime, top_level_entries, framework, *, problems, warnings):
     """(app files, migration command, install-app part) of a project whose prime is valid."""
     prime = flask_expansion.effective_prime(src, prime, framework)
-    files, file_problems = flask_expansion.app_files(src, prime, top_level_entries, framework)
+    files, file_problems = flask_expansion.app_files(
+        src, prime, top_level_entries, framework, warnings=warnings
+    )
     problems.extend(file_problems)
     # Beyond Rockcraft: dotenv files (secrets) never reach the image.
     files, dotenv = project_secrets.without_dotenv(files)
@@ -387,13 +478,7 @@ def _read_project(src, rockcraft_yaml, options, framework, *, problems, warnings
     _identity(
         data, src, options, had_file=had_file, problems=problems, warnings=warnings, framework=framework
     )
-    parts_ok = _check_mapping(data, "parts", problems)
-    services_ok = _check_mapping(data, "services", problems)
-    if services_ok and isinstance(data.get("services"), dict):
-        service = data["services"].get(framework.service)
-        if service is not None and not isinstance(service, dict):
-            problems.append("rockcraft.yaml: services.%s must be a mapping" % framework.service)
-            services_ok = False
+    parts_ok, services_ok = _check_types(data, framework, problems)
     return data, parts_ok, services_ok
 
 
@@ -419,6 +504,10 @@ def inspect_project(
     if not os.path.isdir(src):
         reason = "does not exist" if not os.path.lexists(src) else "is not a directory"
         raise FlaskProjectError(["project directory %s %s" % (src, reason)])
+    try:
+        check_project_dir(src)
+    except ProjectFileError as err:
+        raise FlaskProjectError([str(err)]) from None
 
     data, parts_ok, services_ok = _read_project(
         src, rockcraft_yaml, options, framework, problems=problems, warnings=warnings
@@ -444,9 +533,12 @@ def inspect_project(
     top_level_entries = _top_level_entries(src, problems, warnings)
     files, migration, install_app = [], None, None
     if not prime_problems:
-        files, migration, install_app = _shipped_files(
-            src, prime, top_level_entries, framework, problems=problems, warnings=warnings
-        )
+        try:
+            files, migration, install_app = _shipped_files(
+                src, prime, top_level_entries, framework, problems=problems, warnings=warnings
+            )
+        except ProjectFileError as err:  # a tree walk beyond its bounds
+            problems.append(str(err))
 
     if problems:
         raise FlaskProjectError(problems, warnings)

@@ -25,6 +25,7 @@ import shlex
 import traceback
 
 from ansible_collections.flaskrock.paas.plugins.module_utils._flask_files import (
+    LIMITS,
     ProjectFileError,
     is_inside,
     read_project_text,
@@ -51,8 +52,9 @@ else:
 REQUIREMENTS_TXT = "requirements.txt"
 PYPROJECT_TOML = "pyproject.toml"
 
-# pip's own patterns (pip/_internal/req/req_file.py).
-COMMENT_RE = re.compile(r"(^|\s+)#.*$")
+# pip's own patterns (pip/_internal/req/req_file.py). pip strips comments with
+# re.sub(r"(^|\s+)#.*$", ...), quadratic on a long run of spaces: strip_comment does the same in
+# linear time.
 ENV_VAR_RE = re.compile(r"\$\{[A-Z0-9_]+\}")
 URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 EGG_RE = re.compile(r"[#&]egg=([A-Za-z0-9_.\-]+)")
@@ -95,15 +97,43 @@ class _PipLineParser(optparse.OptionParser):
         raise _RequirementLineError(msg or "invalid options")
 
 
+def is_comment_line(line):
+    """pip's COMMENT_RE.match: a line whose first non-blank character is ``#``."""
+    return line.lstrip().startswith("#")
+
+
+def strip_comment(line):
+    """The line without its comment: from the first ``#`` at line start or after whitespace."""
+    index = line.find("#")
+    while index != -1:
+        if index == 0 or line[index - 1].isspace():
+            return line[:index]
+        index = line.find("#", index + 1)
+    return line
+
+
+_PARSER = []
+
+
+def _parse_options(options):
+    """pip's options of a line, one parser for all lines (building one costs more than parsing)."""
+    if not _PARSER:
+        _PARSER.append(_PipLineParser())
+        _PARSER.append(_PARSER[0].parse_args([])[0])
+    if not options.strip():
+        return _PARSER[1]
+    return _PARSER[0].parse_args(shlex.split(options))[0]
+
+
 def logical_lines(text):
     """Yield (first physical line number, logical line) as pip sees them after joining and comments."""
     joined = []
     pending = []
     first_number = None
     for number, physical in enumerate(text.splitlines(), start=1):
-        if not physical.endswith("\\") or COMMENT_RE.match(physical):
+        if not physical.endswith("\\") or is_comment_line(physical):
             # A comment ends a continuation; the leading space keeps it a comment once joined.
-            line = " " + physical if COMMENT_RE.match(physical) else physical
+            line = " " + physical if is_comment_line(physical) else physical
             if pending:
                 pending.append(line)
                 joined.append((first_number, "".join(pending)))
@@ -117,7 +147,7 @@ def logical_lines(text):
     if pending:
         joined.append((first_number, "".join(pending)))
     for number, line in joined:
-        stripped = COMMENT_RE.sub("", line).strip()
+        stripped = strip_comment(line).strip()
         if stripped:
             yield number, stripped
 
@@ -166,12 +196,26 @@ class _RequirementsReader:
         self.root_real = os.path.realpath(root)
         self.report = report
         self.seen = set()
+        self.lines = 0
 
     def _where(self, rel, number):
         return "%s line %d" % (rel, number)
 
-    def read(self, rel, constraint=False):
+    def read(self, rel, constraint=False, chain=()):
         if rel in self.seen:
+            return
+        chain = (*chain, rel)
+        if len(chain) > LIMITS.requirement_depth:
+            self.report.problems.append(
+                "requirement files include each other (-r/-c) more than %d levels deep: %s"
+                % (LIMITS.requirement_depth, " -> ".join((*chain[:3], "...", *chain[-3:])))
+            )
+            return
+        if len(self.seen) >= LIMITS.requirement_files:
+            self.report.problems.append(
+                "%s: more than %d requirement files are included (-r/-c); refusing to read more"
+                % (chain[-2] if len(chain) > 1 else rel, LIMITS.requirement_files)
+            )
             return
         self.seen.add(rel)
         self.report.files.append(rel)
@@ -181,15 +225,28 @@ class _RequirementsReader:
             self.report.problems.append(str(err))
             return
         for number, line in logical_lines(text):
+            self.lines += 1
+            if self.lines > LIMITS.requirement_lines:
+                self.report.problems.append(
+                    "%s: more than %d requirement lines in the requirement files; refusing to read more"
+                    % (self._where(rel, number), LIMITS.requirement_lines)
+                )
+                return
+            if len(line) > LIMITS.requirement_line_chars:
+                self.report.problems.append(
+                    "%s: the line is longer than %d characters, the limit of a requirement line"
+                    % (self._where(rel, number), LIMITS.requirement_line_chars)
+                )
+                continue
             try:
-                self._line(rel, number, line, constraint)
+                self._line(rel, number, line, constraint, chain)
             except _RequirementLineError as err:
                 self.report.problems.append("%s: %s" % (self._where(rel, number), err))
 
-    def _line(self, rel, number, line, constraint):
+    def _line(self, rel, number, line, constraint, chain=()):
         requirement, options = _split_requirement_and_options(line)
         try:
-            opts, _positional = _PipLineParser().parse_args(shlex.split(options))
+            opts = _parse_options(options)
         except ValueError as err:
             raise _RequirementLineError("cannot split options %r: %s" % (options, err)) from None
         if requirement:
@@ -203,9 +260,9 @@ class _RequirementsReader:
                 self._local_path(rel, number, location, kind="find-links location")
         if opts.requirement or opts.constraint:
             nested = (opts.requirement or opts.constraint)[0]
-            self._include(rel, number, nested, constraint=not opts.requirement)
+            self._include(rel, number, nested, constraint=not opts.requirement, chain=chain)
 
-    def _include(self, rel, number, nested, constraint):
+    def _include(self, rel, number, nested, constraint, chain=()):
         where = self._where(rel, number)
         if ENV_VAR_RE.search(nested) or _looks_like_url(nested):
             self.report.warnings.append(
@@ -227,13 +284,14 @@ class _RequirementsReader:
                 "project directory reach the build" % (where, nested)
             )
             return
-        if not os.path.isfile(path):
+        if not os.path.lexists(path):
             self.report.problems.append(
                 "%s: the included requirements file %s does not exist (looked for %s)"
                 % (where, nested, target)
             )
             return
-        self.read(target, constraint=constraint)
+        # Anything but a regular file (a directory, a FIFO...) is refused by the read, naming it.
+        self.read(target, constraint=constraint, chain=chain)
 
     def _requirement(self, rel, number, text, constraint, editable=False):
         name = None
@@ -290,6 +348,8 @@ class _RequirementsReader:
 def _rockcraft_line_names(text):
     names = set()
     for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith(("#", "-")):
+            continue  # never a requirement: skipped without parsing
         with contextlib.suppress(InvalidRequirement):
             names.add(Requirement(line).name.lower())
     return names
@@ -306,6 +366,11 @@ def _read_pyproject(root, report):
     except tomllib.TOMLDecodeError as err:
         report.problems.append("pyproject.toml is not valid TOML: %s" % err)
         return
+    except RecursionError:
+        report.problems.append(
+            "pyproject.toml is nested too deeply to read (arrays or tables within each other)"
+        )
+        return
     project = data.get("project", {})
     if not isinstance(project, dict):
         report.problems.append("pyproject.toml: [project] must be a table")
@@ -313,6 +378,12 @@ def _read_pyproject(root, report):
     dependencies = project.get("dependencies", [])
     if not isinstance(dependencies, list) or not all(isinstance(dep, str) for dep in dependencies):
         report.problems.append("pyproject.toml: [project].dependencies must be a list of strings")
+        return
+    if len(dependencies) > LIMITS.requirement_lines:
+        report.problems.append(
+            "pyproject.toml: [project].dependencies lists %d entries, more than the limit of %d"
+            % (len(dependencies), LIMITS.requirement_lines)
+        )
         return
     parsed = []
     for dependency in dependencies:

@@ -27,8 +27,92 @@ import tempfile
 CONTEXT_MTIME = 315619200
 
 
+# A member larger than this is refused (the archive is built in memory).
+MAX_MEMBER_BYTES = 1024 * 1024 * 1024
+
+
 class ContextError(Exception):
     """A member that cannot go into the build context; the message says which and why."""
+
+
+class Symlink(str):
+    """A symbolic link member: its (relative) target."""
+
+
+def _inside(root_real, path):
+    return path == root_real or path.startswith(root_real.rstrip(os.sep) + os.sep)
+
+
+def _open_regular(path, label, follow):
+    """(mode, bytes) of a regular file, opened non-blocking (a FIFO never blocks) and checked with
+    fstat after opening (a file swapped for something else is refused)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as error:
+        raise ContextError(f"cannot read {label}: {error.strerror or error}") from None
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_MEMBER_BYTES:
+        os.close(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise ContextError(f"{label} is not a regular file")
+        raise ContextError(f"{label} is larger than {MAX_MEMBER_BYTES} bytes")
+    with io.open(descriptor, "rb", closefd=True) as handle:
+        data = handle.read(info.st_size + 1)
+    if len(data) > info.st_size:
+        raise ContextError(f"{label} grew while it was read: refusing it (did the project change?)")
+    return stat.S_IMODE(info.st_mode), data
+
+
+def tree_member(src, path):
+    """(mode, bytes) or (None, Symlink) of project-relative ``path`` below ``src``, checked again at
+    the time it is read (defence in depth after validation):
+
+    - no parent directory of ``path`` may be a symlink (its members could be anywhere);
+    - a symlink must resolve inside ``src``: to a directory (or nothing: dangling), it becomes a
+      relative symlink member (Rockcraft copies links; the image gets the link), to a file, the
+      file's content;
+    - anything but a regular file or such a symlink (FIFO, device, socket) is refused.
+
+    Hard links are copied as ordinary files: their content is read through the project's own path.
+    """
+    root_real = os.path.realpath(src)
+    parts = path.split("/")
+    current = src
+    for index, part in enumerate(parts[:-1]):
+        current = os.path.join(current, part)
+        try:
+            info = os.lstat(current)
+        except OSError as error:
+            raise ContextError(f"cannot read {src}/{path}: {error.strerror or error}") from None
+        if stat.S_ISLNK(info.st_mode):
+            prefix = "/".join(parts[: index + 1])
+            raise ContextError(
+                f"{path} of {src} lies under {prefix}, a symlink: refusing to read through it "
+                "(did the project change since it was validated?)"
+            )
+    full = os.path.join(src, *parts)
+    label = f"{src}/{path}"
+    try:
+        info = os.lstat(full)
+    except OSError as error:
+        raise ContextError(f"cannot read {label}: {error.strerror or error}") from None
+    if stat.S_ISLNK(info.st_mode):
+        real = os.path.realpath(full)
+        if not _inside(root_real, real) or real == root_real:
+            raise ContextError(
+                f"{label} is a symlink resolving outside {src} (to {real}): refusing to copy it "
+                "(did the project change since it was validated?)"
+            )
+        if os.path.isdir(real) or not os.path.exists(real):  # a directory, or dangling: a link, as Rockcraft
+            target = os.path.relpath(real, root_real).replace(os.sep, "/")
+            return None, Symlink(posixpath.relpath(target, posixpath.dirname(path) or "."))
+        return _open_regular(real, label, follow=False)
+    if not stat.S_ISREG(info.st_mode):
+        raise ContextError(f"{label} is not a regular file")
+    return _open_regular(full, label, follow=False)
 
 
 def _member_name(dest):
@@ -62,22 +146,18 @@ def collect_members(trees, files, contents):
         members[name] = (mode, data)
 
     def add_file(src, dest, mode):
-        try:
-            info = os.stat(src)
-            if not stat.S_ISREG(info.st_mode):
-                raise ContextError(f"{src} is not a regular file")
-            with open(src, "rb") as handle:
-                data = handle.read()
-        except OSError as error:
-            raise ContextError(f"cannot read {src}: {error.strerror or error}") from None
-        add(dest, _mode(mode, stat.S_IMODE(info.st_mode)), data)
+        # Files given one by one (CA certificates, rendered configuration) are the role's own:
+        # symlinks are followed, but only a regular file is read.
+        file_mode, data = _open_regular(src, src, follow=True)
+        add(dest, _mode(mode, file_mode), data)
 
     for tree in trees:
         directories.add(_member_name(tree["dest"]))
         for path in tree["paths"]:
             if _member_name(path) != path:
                 raise ContextError(f"path {path!r} of {tree['src']} must be a normalised relative path")
-            add_file(os.path.join(tree["src"], path), posixpath.join(tree["dest"], path), None)
+            mode, data = tree_member(tree["src"], path)
+            add(posixpath.join(tree["dest"], path), mode, data)
     for entry in files:
         add_file(entry["src"], entry["dest"], entry.get("mode"))
     for entry in contents:
@@ -108,6 +188,9 @@ def archive_bytes(members, directories=()):
             info.uname = info.gname = "root"
             if member is None:
                 info.type, info.mode = tarfile.DIRTYPE, 0o755
+                archive.addfile(info)
+            elif isinstance(member[1], Symlink):
+                info.type, info.mode, info.linkname = tarfile.SYMTYPE, 0o777, str(member[1])
                 archive.addfile(info)
             else:
                 info.mode, info.size = member[0], len(member[1])

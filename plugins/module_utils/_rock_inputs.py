@@ -16,6 +16,7 @@ from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
+import errno
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ import posixpath
 import re
 import stat
 
+from ansible_collections.flaskrock.paas.plugins.module_utils._flask_files import Deadline
 from ansible_collections.flaskrock.paas.plugins.module_utils._project_secrets import is_dotenv
 
 # What Rockcraft leaves out of a project, plus caches no build needs.
@@ -37,11 +39,33 @@ class InputsError(Exception):
 
 
 def sha256_file(path):
+    """sha256 of a regular file (symlinks followed); opened non-blocking, so a FIFO or device
+    raises OSError instead of blocking or reading forever."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(descriptor)
+        raise OSError(errno.EINVAL, "not a regular file", path)
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with os.fdopen(descriptor, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def sha256_project_file(root, rel):
+    """sha256 of project file ``rel`` as the build context gets it: a symlink to a directory inside
+    the project by its target (it is copied as a link), anything resolving outside refused."""
+    root_real = os.path.realpath(root)
+    path = os.path.join(root, *rel.split("/"))
+    real = os.path.realpath(path)
+    if not (real == root_real or real.startswith(root_real.rstrip(os.sep) + os.sep)):
+        raise InputsError(
+            "%s in %s resolves outside the project (to %s): refusing to read it" % (rel, root, real)
+        )
+    if os.path.islink(path) and (os.path.isdir(real) or not os.path.exists(real)):
+        return sha256_text("symlink:" + os.path.relpath(real, root_real).replace(os.sep, "/"))
+    return sha256_file(real)
 
 
 def sha256_text(text):
@@ -52,7 +76,9 @@ def project_files(root):
     """Sorted project-relative paths of the regular files of the project, without IGNORED ones and
     without dotenv files (secrets: not even the build stage gets them)."""
     found = []
+    deadline = Deadline("the project directory %s" % root)
     for directory, dirnames, filenames in os.walk(root):
+        deadline.tick(1 + len(filenames))
         dirnames.sort()
         rel_dir = os.path.relpath(directory, root).replace(os.sep, "/")
         for name in filenames:
@@ -75,7 +101,7 @@ def _sums(root, rels):
     sums = []
     for rel in rels:
         try:
-            sums.append([rel, sha256_file(os.path.join(root, *rel.split("/")))])
+            sums.append([rel, sha256_project_file(root, rel)])
         except OSError as error:
             raise InputsError("cannot read %s in %s: %s" % (rel, root, error.strerror or error)) from None
     return sums

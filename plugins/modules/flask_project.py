@@ -21,6 +21,10 @@ description:
   - Returns the build plan of the image (RV(plan)), which the C(flaskrock.paas.rock) role renders.
   - Goes beyond Rockcraft where Rockcraft is wrong or unsafe, see the notes.
   - Changes nothing; always returns C(changed=false).
+  - Reads only regular files that resolve inside the project (a FIFO, device, socket or a symlink
+    leading outside is refused, naming the file), each up to a size limit (O(max_file_size),
+    O(max_source_size), 1 MiB for C(rockcraft.yaml)); YAML alias bombs, deep nesting and duplicate
+    keys are refused. The limits are listed in the collection's README (Security).
 author:
   - flaskrock.paas developers (@flaskrock)
 requirements:
@@ -54,6 +58,20 @@ options:
   name:
     description: Rock name, overriding C(name) in C(rockcraft.yaml).
     type: str
+  max_file_size:
+    description:
+      - Largest project file read, in bytes (C(requirements.txt) and the files it includes,
+        C(pyproject.toml)). A larger file is refused, naming it.
+      - C(rockcraft.yaml) has its own fixed limit of 1 MiB, Python entrypoint candidates O(max_source_size).
+    type: int
+    default: 4194304
+  max_source_size:
+    description:
+      - Largest Python entrypoint candidate (C(app.py), C(main.py), C(app/__init__.py)...) parsed, in
+        bytes. Parsing takes up to about 250 bytes of memory per byte of pathological source, hence
+        the smaller default.
+    type: int
+    default: 524288
   base:
     description: Base (C(bare), C(ubuntu@22.04), C(ubuntu:22.04), C(ubuntu@24.04)), overriding the file.
     type: str
@@ -393,6 +411,10 @@ from ansible_collections.flaskrock.paas.plugins.module_utils import _flask_proje
 from ansible_collections.flaskrock.paas.plugins.module_utils import (  # noqa: E402
     _flask_requirements as flask_requirements,
 )
+from ansible_collections.flaskrock.paas.plugins.module_utils._flask_files import (  # noqa: E402
+    LIMITS,
+    internal_error,
+)
 
 
 def main():
@@ -405,9 +427,18 @@ def main():
             build_base=dict(type="str"),
             version=dict(type="str"),
             base_images=dict(type="dict", default=dict(flask_project.DEFAULT_BASE_IMAGES)),
+            max_file_size=dict(type="int", default=LIMITS.file_bytes),
+            max_source_size=dict(type="int", default=LIMITS.source_bytes),
         ),
         supports_check_mode=True,
     )
+    try:
+        run(module)
+    except Exception as error:
+        internal_error(module, "flask_project", error)
+
+
+def run(module):
     for present, library, error in (
         (flask_requirements.HAS_PACKAGING, "packaging", flask_requirements.PACKAGING_IMPORT_ERROR),
         (
@@ -421,6 +452,11 @@ def main():
             module.fail_json(msg=missing_required_lib(library), exception=error)
 
     params = module.params
+    for option in ("max_file_size", "max_source_size"):
+        if params[option] < 1024:
+            module.fail_json(msg="%s must be at least 1024 (bytes), not %d" % (option, params[option]))
+    LIMITS.file_bytes = params["max_file_size"]
+    LIMITS.source_bytes = params["max_source_size"]
     try:
         result = flask_project.inspect_project(
             os.path.abspath(params["src"]),

@@ -47,7 +47,13 @@ options:
         type: str
         required: true
       paths:
-        description: Normalised relative paths of the files; each keeps its permissions.
+        description:
+          - Normalised relative paths of the files; each keeps its permissions.
+          - Each is checked again when read. A path under a parent directory that is a symlink, a
+            symlink resolving outside O(trees[].src), a FIFO, device or socket fails the task. A
+            symlink to a directory inside O(trees[].src) becomes a relative symlink member (as
+            Rockcraft copies links); a symlink to a file inside, the file's content. Hard links are
+            copied as ordinary files.
         type: list
         elements: str
         required: true
@@ -127,6 +133,7 @@ members:
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.flaskrock.paas.plugins.module_utils._flask_files import internal_error  # noqa: E402
 from ansible_collections.flaskrock.paas.plugins.module_utils._rock_context import (  # noqa: E402
     ContextError,
     archive_bytes,
@@ -168,6 +175,13 @@ def main():
         ),
         supports_check_mode=True,
     )
+    try:
+        run(module)
+    except Exception as error:
+        internal_error(module, "rock_context_archive", error)
+
+
+def run(module):
     path = module.params["path"]
     try:
         members, directories = collect_members(

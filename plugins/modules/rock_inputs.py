@@ -188,6 +188,10 @@ statsd_exporter:
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.flaskrock.paas.plugins.module_utils._flask_files import (  # noqa: E402
+    ProjectFileError,
+    internal_error,
+)
 from ansible_collections.flaskrock.paas.plugins.module_utils._rock_inputs import (  # noqa: E402
     InputsError,
     architecture,
@@ -197,7 +201,15 @@ from ansible_collections.flaskrock.paas.plugins.module_utils._rock_inputs import
 
 
 def main():
-    module = AnsibleModule(
+    module = _module()
+    try:
+        run(module)
+    except Exception as error:
+        internal_error(module, "rock_inputs", error)
+
+
+def _module():
+    return AnsibleModule(
         argument_spec=dict(
             plan=dict(type="dict", required=True),
             base_image=dict(type="str", required=True),
@@ -223,6 +235,9 @@ def main():
         ),
         supports_check_mode=True,
     )
+
+
+def run(module):
     params = module.params
     plan = params["plan"]
     try:
@@ -238,8 +253,10 @@ def main():
             arch=architecture(params["arch"]),
             registry=params["registry"],
         )
-    except InputsError as error:
+    except (InputsError, ProjectFileError) as error:
         module.fail_json(msg=str(error))
+    except OSError as error:
+        module.fail_json(msg="cannot read %s: %s" % (error.filename, error.strerror or error))
     except (KeyError, TypeError) as error:
         module.fail_json(msg="plan is not a build plan of flaskrock.paas.flask_project: %s" % error)
     module.exit_json(changed=False, **result)

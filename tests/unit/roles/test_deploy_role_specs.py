@@ -33,3 +33,20 @@ def test_every_variable_is_documented_in_the_readme():
     readme = (ROLE / "README.md").read_text()
     missing = [name for name in DEFAULTS if f"| `{name}` |" not in readme]
     assert not missing
+
+
+# Issue 15: every variable that can carry a secret is no_log, in every entry point.
+SECRET_VARIABLES = ("deploy_env", "deploy_config", "deploy_databases", "deploy_flask_secret_key")
+
+
+@pytest.mark.parametrize("entry_point", sorted(SPECS))
+def test_secret_variables_are_no_log(entry_point):
+    options = SPECS[entry_point]["options"]
+    assert [name for name in SECRET_VARIABLES if name in options and not options[name].get("no_log")] == []
+
+
+def test_rock_build_env_is_no_log():
+    rock = yaml.safe_load((ROLE.parent / "rock" / "meta" / "argument_specs.yml").read_text())[
+        "argument_specs"
+    ]
+    assert rock["main"]["options"]["rock_build_env"]["no_log"] is True

@@ -242,10 +242,10 @@ def test_every_kind_of_problem_together(make_project, tmp_path):
         (dict(ROCK, extensions=["flask-framework", "go-framework"]), None),
         (dict(ROCK, parts=["x"]), "rockcraft.yaml: parts must be a mapping, not a list"),
         (dict(ROCK, services="x"), "rockcraft.yaml: services must be a mapping, not a str"),
-        (dict(ROCK, services={"flask": "x"}), "rockcraft.yaml: services.flask must be a mapping"),
+        (dict(ROCK, services={"flask": "x"}), "rockcraft.yaml: services.flask must be a mapping, not a str"),
         (
             dict(ROCK, parts={"flask-framework/install-app": {"prime": "flask/app/app.py"}}),
-            "parts.flask-framework/install-app.prime must be a list of strings",
+            "rockcraft.yaml: parts.flask-framework/install-app.prime must be a list of strings, not a str",
         ),
     ],
 )

@@ -158,7 +158,6 @@ def test_user_packages_go_to_their_stage_and_slices_become_packages(make_project
                         "stage-packages": ["libpq5", "tzdata_zoneinfo"],
                         "build-packages": ["gcc"],
                     },
-                    "odd": "not a part",
                 },
             },
         }

@@ -14,7 +14,7 @@ DEFAULTS = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
 SPECS = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"][
     "options"
 ]
-PYTHON_TYPES = {"str": str, "path": str, "dict": dict, "list": list}
+PYTHON_TYPES = {"str": str, "path": str, "dict": dict, "list": list, "bool": bool}
 ROLE_FILES = sorted(
     path
     for path in ROLE.rglob("*")
