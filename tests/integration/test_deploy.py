@@ -1,13 +1,14 @@
 """End-to-end tests of playbooks/deploy.yml and playbooks/rollback.yml on this machine's Docker.
 
 Real images (built by the rock role), real containers, real HTTP requests to ports published on
-127.0.0.1 (a per-process block in 28100-28999). The tests of a module run in order and share one app.
+127.0.0.1 (a per-run block in 28300-28979, see deploy_helpers.PORT_BASE). The tests of a module run in order and share one app.
 """
 
 import json
 import os
 import re
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -121,16 +122,27 @@ def test_check_mode_reports_the_change_and_changes_nothing(work):
 
 
 def test_no_secret_in_verbose_output(work):
-    db_password = "pw-Zq81-never-printed"
-    rc, output = deploy(work, "-vvv", deploy_databases={
-        "postgresql": f"postgresql://app:{db_password}@db.invalid:5432/hello"})
+    db_password, api_token = "pw-Zq81-never-printed", "tok-Wm52-never-printed"
+    rc, output = deploy(
+        work, "-vvv",
+        deploy_databases={"postgresql": f"postgresql://app:{db_password}@db.invalid:5432/hello"},
+        deploy_env={**work["vars"]["deploy_env"], "HELLO_API_TOKEN": api_token},
+    )
     assert rc == 0, output
     info = docker_inspect(APP)
     environment = dict(item.split("=", 1) for item in info["Config"]["Env"])
     assert environment["POSTGRESQL_DB_PASSWORD"] == db_password  # it was really deployed
     assert environment["POSTGRESQL_DB_NAME"] == "hello"
-    assert SECRET_FILE.read_text() not in output
-    assert db_password not in output
+    assert environment["HELLO_API_TOKEN"] == api_token
+    secrets = [SECRET_FILE.read_text(), db_password, api_token]
+    assert [secret for secret in secrets if secret in output] == []
+    # Secrets are the container's, never the image's: not in a layer's command nor in its config.
+    image = info["Config"]["Image"]
+    history = subprocess.run(["docker", "history", "--no-trunc", image], capture_output=True, text=True,
+                             check=True).stdout
+    image_config = subprocess.run(["docker", "image", "inspect", image], capture_output=True, text=True,
+                                  check=True).stdout
+    assert [secret for secret in secrets if secret in history or secret in image_config] == []
 
 
 def test_failed_migration_keeps_the_previous_release_serving(work):
