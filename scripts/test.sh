@@ -33,18 +33,45 @@ if [ ${#wanted[@]} -eq 0 ] || [[ " ${wanted[*]} " == *" pytest "* ]]; then
   bash scripts/ubuntu-images.sh || { echo "test: could not provide the Ubuntu base images" >&2; exit 1; }
 fi
 
+wanted_step() {
+  [ ${#wanted[@]} -eq 0 ] || [[ " ${wanted[*]} " == *" $1 "* ]]
+}
+
+report_step() {  # name exit-status start-seconds
+  if [ "$2" -eq 0 ]; then
+    passed=$((passed + 1)); echo "<== $1 passed ($((SECONDS - $3)) s)"
+  else
+    failed=$((failed + 1)); failures+=("$1"); echo "<== $1 FAILED ($((SECONDS - $3)) s)"
+  fi
+}
+
 run_step() {
   local name="$1"; shift
-  if [ ${#wanted[@]} -gt 0 ] && [[ ! " ${wanted[*]} " == *" $name "* ]]; then
-    return 0
-  fi
+  wanted_step "$name" || return 0
   echo "==> $name: $*"
-  local start=$SECONDS
-  if "$@"; then
-    passed=$((passed + 1)); echo "<== $name passed ($((SECONDS - start)) s)"
-  else
-    failed=$((failed + 1)); failures+=("$name"); echo "<== $name FAILED ($((SECONDS - start)) s)"
-  fi
+  local start=$SECONDS status=0
+  "$@" || status=$?
+  report_step "$name" "$status" "$start"
+}
+
+# One step may run beside the others (its output is printed, and its result counted, when
+# finish_background_step waits for it).
+background_step() {
+  bg_name="$1"; shift
+  wanted_step "$bg_name" || { bg_name=""; return 0; }
+  echo "==> $bg_name (in the background, reported below): $*"
+  bg_log="$(mktemp)" bg_start=$SECONDS
+  "$@" >"$bg_log" 2>&1 &
+  bg_pid=$!
+}
+
+finish_background_step() {
+  [ -n "${bg_name:-}" ] || return 0
+  local status=0
+  wait "$bg_pid" || status=$?
+  echo "--- output of $bg_name"
+  cat "$bg_log"; rm -f "$bg_log"
+  report_step "$bg_name" "$status" "$bg_start"
 }
 
 run_step ruff ruff check .
@@ -57,8 +84,10 @@ run_step role-docs python scripts/role_docs.py --check
 # Two workers, each taking whole modules (and each Molecule scenario, a class of
 # tests/integration/test_molecule.py); ports and names are per module, and tests/conftest.py puts
 # the longest first so both workers stay busy to the end.
+# ansible-test sanity (mostly CPU) runs beside pytest (mostly waiting on Docker builds and downloads).
+background_step sanity bash scripts/sanity.sh
 run_step pytest pytest -n 2 --dist loadscope --no-loadscope-reorder --durations=40 tests
-run_step sanity bash scripts/sanity.sh
+finish_background_step
 
 echo
 [ $failed -eq 0 ] || echo "failed steps: ${failures[*]}"
