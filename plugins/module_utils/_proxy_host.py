@@ -57,7 +57,7 @@ def read_records(apps_dir):
 
 
 def parse_show_proc(text):
-    """HAProxy master CLI ``show proc`` -> {'reloads': N, 'failed': N, 'workers': [...], 'old_workers': [...]}.
+    """HAProxy master CLI ``show proc`` -> ``reloads``, ``failed`` (counts), ``workers``, ``old_workers``.
 
     Works for 2.4 (no failed counter) to 2.8 (``N [failed: M]``)."""
     result = {"reloads": None, "failed": 0, "workers": [], "old_workers": []}
@@ -66,7 +66,9 @@ def parse_show_proc(text):
         stripped = line.strip()
         if stripped.startswith("#"):
             lowered = stripped.lower()
-            section = "old_workers" if "old workers" in lowered else "workers" if "workers" in lowered else section
+            section = (
+                "old_workers" if "old workers" in lowered else "workers" if "workers" in lowered else section
+            )
             continue
         fields = stripped.split()
         if len(fields) < 3 or not fields[0].isdigit():

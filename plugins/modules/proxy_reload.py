@@ -6,10 +6,11 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: proxy_reload
-short_description: Reload the host's HAProxy without dropping a connection and wait until the old workers drained
+short_description: Reload the host's HAProxy without dropping a connection, wait for the old workers
 version_added: 0.3.0
 description:
-  - Sends C(SIGUSR2) to the HAProxy master (PID 1 of the proxy container, master-worker mode). The master keeps
+  - Sends C(SIGUSR2) to the HAProxy master (PID 1 of the proxy container, master-worker mode).
+    The master keeps
     the listening sockets and starts a worker with the new configuration; the old worker stops accepting and
     finishes its in-flight requests (bounded by C(hard-stop-after)).
   - Waits, through the master CLI socket (C(show proc)), until the master counted the reload and no old worker
@@ -122,7 +123,9 @@ def main():
         path, deadline, lambda procs: procs["reloads"] is not None and procs["reloads"] > before["reloads"]
     )
     if after is None:
-        module.fail_json(msg=f"HAProxy did not report the reload within {module.params['timeout']} s ({error}).")
+        module.fail_json(
+            msg=f"HAProxy did not report the reload within {module.params['timeout']} s ({error})."
+        )
     if after["failed"] > before["failed"] or not after["workers"]:
         module.fail_json(
             msg="HAProxy refused the new configuration at reload; the old workers keep serving the old one.",

@@ -40,7 +40,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 records:
-  description: App name -> record (domains, port, slot_base, metrics_port, https_redirect, hsts, tls, maintenance).
+  description: App name -> record (domains, port, slot_base, metrics_port, https_redirect, hsts, tls,
+    maintenance).
   returned: always
   type: dict
 problems:

@@ -16,7 +16,13 @@ a certificate that does not match its key, has expired or does not cover the app
 from __future__ import annotations
 
 import datetime
+import json
 import re
+
+from ansible_collections.flaskrock.paas.plugins.module_utils._runtime import CONTAINER_LABELS
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
 
 DOMAIN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 APP = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
@@ -56,7 +62,9 @@ def _allocate(app, records, settings, listening):
         if name != app and record.get("slot_base"):
             taken.update(range(int(record["slot_base"]), int(record["slot_base"]) + SLOT_SPAN))
     if wanted:
-        clash = [port for port in range(wanted, wanted + SLOT_SPAN) if port in taken or _listening(port, listening)]
+        clash = [
+            port for port in range(wanted, wanted + SLOT_SPAN) if port in taken or _listening(port, listening)
+        ]
         if clash:
             raise ProxyConfigError(
                 f"deploy_proxy_backend_port {wanted}: port {clash[0]} is already used by another app or "
@@ -71,6 +79,17 @@ def _allocate(app, records, settings, listening):
     raise ProxyConfigError(f"No free block of {SLOT_SPAN} loopback ports left in {start}-{end} for {app}.")
 
 
+def current_port(container, record):
+    """The loopback port of the running release behind the proxy (0: none, or it runs in direct mode)."""
+    if not container.get("exists") or not record:
+        return 0
+    try:
+        recorded = json.loads((container.get("labels") or {}).get(CONTAINER_LABELS["settings"]) or "null")
+    except ValueError:
+        recorded = None
+    return int(record.get("port") or 0) if isinstance(recorded, dict) and recorded.get("proxy") else 0
+
+
 def proxy_app(state, settings):
     """The record of ``settings['app']`` for its next release, and the ports of that release.
 
@@ -78,7 +97,8 @@ def proxy_app(state, settings):
     ``listening``: TCP ports listening on the host); ``settings``: ``app``, ``domains``,
     ``https_redirect``, ``hsts`` (seconds, 0 off), ``tls`` (the app brings a certificate),
     ``metrics_port``, ``metrics_bind_address``, ``backend_port`` (0: allocated),
-    ``backend_port_range``, ``current_port`` (the loopback port of the running release, 0 none).
+    ``backend_port_range``, ``current`` (the ``<app>`` container from ``flaskrock.paas.deploy_state``;
+    ``current_port`` instead gives the running release's port directly).
     """
     app = str(settings["app"])
     if not APP.match(app):
@@ -104,7 +124,9 @@ def proxy_app(state, settings):
     listening = state.get("listening") or []
     base = _allocate(app, records, settings, listening)
     slots = [base, base + 2]
-    current = int(settings.get("current_port") or 0)
+    current = current_port(settings.get("current") or {}, records.get(app))
+    if "current_port" in settings:
+        current = int(settings["current_port"] or 0)
     next_port = slots[1] if current == slots[0] else slots[0]
     previous = records.get(app) or {}
     record = {
@@ -127,11 +149,22 @@ def proxy_app(state, settings):
                 "Nothing was changed."
             )
     for name, other in records.items():
-        if name != app and record["metrics_port"] and int(other.get("metrics_port") or 0) == record["metrics_port"]:
+        if (
+            name != app
+            and record["metrics_port"]
+            and int(other.get("metrics_port") or 0) == record["metrics_port"]
+        ):
             raise ProxyConfigError(
                 f"deploy_metrics_port {record['metrics_port']} is already used by app {name} on this host."
             )
-    return {"record": record, "next_port": next_port, "next_metrics_port": next_port + 1, "current_port": current}
+    return {
+        "record": record,
+        "next_port": next_port,
+        "next_metrics_port": next_port + 1,
+        "current_port": current,
+        # A running <app> not behind the proxy (direct mode) holds the app's ports: stopped before the switch.
+        "stop_before_switch": bool((settings.get("current") or {}).get("running")) and not current,
+    }
 
 
 def with_port(record, port):
@@ -174,17 +207,19 @@ def proxy_config(records, settings):
                 "name": backend,
                 "app": name,
                 "server": f"127.0.0.1:{int(record['port'])}",
-                "https_redirect": bool(record.get("https_redirect")) and bool(int(settings.get("https_port") or 0)),
+                "https_redirect": bool(record.get("https_redirect"))
+                and bool(int(settings.get("https_port") or 0)),
                 "hsts": int(record.get("hsts") or 0),
                 "maintenance": bool(record.get("maintenance")),
                 "retry_after": int(record.get("retry_after") or 300),
             }
         )
         if record.get("metrics_port"):
+            address = record.get("metrics_bind_address") or "127.0.0.1"
             metrics.append(
                 {
                     "name": backend + "_metrics",
-                    "bind": f"{record.get('metrics_bind_address') or '127.0.0.1'}:{int(record['metrics_port'])}",
+                    "bind": f"{address}:{int(record['metrics_port'])}",
                     "server": f"127.0.0.1:{int(record['port']) + 1}",
                 }
             )
@@ -206,14 +241,13 @@ def proxy_config(records, settings):
 
 
 def _names(certificate):
-    from cryptography import x509
-    from cryptography.x509.oid import NameOID
-
     try:
         names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         return [name.lower() for name in names.get_values_for_type(x509.DNSName)]
     except x509.ExtensionNotFound:
-        return [attr.value.lower() for attr in certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+        return [
+            attr.value.lower() for attr in certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        ]
 
 
 def _covers(names, domain):
@@ -228,8 +262,6 @@ def _covers(names, domain):
 def check_certificate(certificate_pem, key_pem, domains, app="the app", now=None):
     """A reason the certificate cannot serve ``domains`` ('' when it can): unreadable, its key does not
     match, expired (or not valid yet), or a domain it does not cover. Runs on the controller."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
 
     try:
         certificate = x509.load_pem_x509_certificate(str(certificate_pem).encode())
@@ -241,14 +273,17 @@ def check_certificate(certificate_pem, key_pem, domains, app="the app", now=None
         return f"The TLS key of {app} is not an unencrypted PEM private key ({type(exc).__name__})."
     public = serialization.PublicFormat.SubjectPublicKeyInfo
     encoding = serialization.Encoding.PEM
-    if certificate.public_key().public_bytes(encoding, public) != key.public_key().public_bytes(encoding, public):
+    if certificate.public_key().public_bytes(encoding, public) != key.public_key().public_bytes(
+        encoding, public
+    ):
         return f"The TLS key of {app} does not match its certificate (another key pair)."
     now = now or datetime.datetime.now(datetime.timezone.utc)
     not_after = certificate.not_valid_after_utc
     if not_after <= now:
         return f"The TLS certificate of {app} expired on {not_after.isoformat()}."
     if certificate.not_valid_before_utc > now:
-        return f"The TLS certificate of {app} is not valid before {certificate.not_valid_before_utc.isoformat()}."
+        start = certificate.not_valid_before_utc.isoformat()
+        return f"The TLS certificate of {app} is not valid before {start}."
     names = _names(certificate)
     missing = [domain for domain in domains or [] if not _covers(names, str(domain).lower())]
     if missing:
