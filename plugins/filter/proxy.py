@@ -31,6 +31,13 @@ def proxy_certificate_problem(certificate, key, domains, app="the app"):
     return check_certificate(certificate, key, domains, app)
 
 
+def proxy_pem(certificate, chain="", key=""):
+    """The one PEM file HAProxy loads: certificate, chain, key, each ending with a newline ('' without a
+    certificate)."""
+    parts = [str(part).strip() for part in (certificate, chain, key) if str(part or "").strip()]
+    return "".join(part + "\n" for part in parts) if str(certificate or "").strip() else ""
+
+
 def proxy_records(records, update):
     """``records`` (app -> record) with ``update`` (one record) put in."""
     return {**(records or {}), update["app"]: update}
@@ -46,6 +53,7 @@ class FilterModule:
                 ("proxy_with_port", with_port),
                 ("proxy_maintenance", maintenance),
                 ("proxy_records", proxy_records),
+                ("proxy_pem", proxy_pem),
                 ("proxy_certificate_problem", proxy_certificate_problem),
             )
         }

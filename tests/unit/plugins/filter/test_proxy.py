@@ -127,6 +127,12 @@ def test_config_without_https_or_apps():
     assert config["backends"][0]["https_redirect"] is False  # nowhere to redirect to
 
 
+def test_pem_of_certificate_chain_and_key():
+    assert FILTERS["proxy_pem"]("CERT\n", "", " KEY") == "CERT\nKEY\n"
+    assert FILTERS["proxy_pem"]("CERT", "CHAIN", "KEY") == "CERT\nCHAIN\nKEY\n"
+    assert FILTERS["proxy_pem"]("", "", "KEY") == ""
+
+
 def test_records_filters():
     updated = FILTERS["proxy_records"]({"a": record("a")}, record("b", port=20004))
     assert sorted(updated) == ["a", "b"]
