@@ -20,9 +20,13 @@ import json
 import re
 
 from ansible_collections.flaskrock.paas.plugins.module_utils._runtime import CONTAINER_LABELS
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.x509.oid import NameOID
+
+try:  # ansible-core needs cryptography on the controller; the check says so if it is missing
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.x509.oid import NameOID
+except ImportError:
+    x509 = serialization = NameOID = None
 
 DOMAIN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 APP = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
@@ -262,6 +266,10 @@ def _covers(names, domain):
 def check_certificate(certificate_pem, key_pem, domains, app="the app", now=None):
     """A reason the certificate cannot serve ``domains`` ('' when it can): unreadable, its key does not
     match, expired (or not valid yet), or a domain it does not cover. Runs on the controller."""
+    if x509 is None:
+        raise ProxyConfigError(
+            "Checking a TLS certificate needs the Python package cryptography on the controller."
+        )
 
     try:
         certificate = x509.load_pem_x509_certificate(str(certificate_pem).encode())
