@@ -38,7 +38,6 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 
 from deploy_helpers import (  # noqa: E402
-    VENV_BIN,
     base_vars,
     build_statsd_exporter_standin,
     copy_project,
@@ -47,6 +46,7 @@ from deploy_helpers import (  # noqa: E402
     remove_app,
     run_playbook,
 )
+from helpers import VENV_BIN  # noqa: E402
 
 APP = "bdeploy-async"
 HTTP, METRICS, BARE, BARE_STATSD = 48080, 48090, 48081, 48125
