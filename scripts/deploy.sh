@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The main job, locally: deploy a Flask project (default: examples/hello) to this
-# machine's Docker and print its URL and metrics URL.
+# machine's Docker behind the host's HAProxy and print its http and https URLs and metrics URL.
 #   bash scripts/deploy.sh [PROJECT_DIR] [extra ansible-playbook arguments...]
-# HTTP_PORT (default 8080) and METRICS_PORT (default 9102) choose the published ports.
+# HTTP_PORT / HTTPS_PORT: the proxy's ports (default 80 and 443; 8080 and 8443 when another program
+# holds 80/443 here). METRICS_PORT (default 9102). DEPLOY_PROXY=false: the direct mode (the container
+# publishes HTTP_PORT, default 8080, itself; no HTTPS).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -42,11 +44,39 @@ if [ ${#local_cas[@]} -gt 0 ]; then
   extra+=(-e "$(python -c 'import json, sys; print(json.dumps({"rock_build_ca_certificates": sys.argv[1:]}))' "${local_cas[@]}")")
 fi
 
+port_busy() {  # is anything listening on TCP port $1?
+  python - "$1" <<'PY'
+import sys
+ports = set()
+for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+    try:
+        lines = open(table).read().splitlines()[1:]
+    except OSError:
+        continue
+    ports.update(int(f[1].rsplit(":", 1)[1], 16) for f in map(str.split, lines) if len(f) > 3 and f[3] == "0A")
+sys.exit(0 if int(sys.argv[1]) in ports else 1)
+PY
+}
+proxy_cfg=/var/lib/flaskrock/proxy/haproxy.cfg
+if [ "${DEPLOY_PROXY:-true}" = "false" ]; then
+  extra+=(-e deploy_proxy=false -e "deploy_http_port=${HTTP_PORT:-8080}")
+else
+  if [ "$(docker inspect -f '{{.State.Running}}' flaskrock-proxy 2>/dev/null)" = "true" ] && [ -f "$proxy_cfg" ]; then
+    # The proxy of an earlier run holds its ports: keep them.
+    http_default="$(awk '$1 == "bind" && $0 !~ / ssl / {sub(/.*:/, "", $2); print $2; exit}' "$proxy_cfg")"
+    https_default="$(awk '$1 == "bind" && $0 ~ / ssl / {sub(/.*:/, "", $2); print $2; exit}' "$proxy_cfg")"
+  else
+    http_default=80; https_default=443
+    if port_busy 80; then http_default=8080; fi
+    if port_busy 443; then https_default=8443; fi
+  fi
+  extra+=(-e "proxy_http_port=${HTTP_PORT:-$http_default}" -e "proxy_https_port=${HTTPS_PORT:-${https_default:-443}}")
+fi
+
 # The local "host" is this machine: use .venv's Python, which has the Docker SDK that
 # community.docker needs, rather than whatever interpreter discovery finds first.
 exec ansible-playbook playbooks/deploy.yml -i localhost, -c local \
   -e "ansible_python_interpreter=$root/.venv/bin/python" \
   -e "project_dir=$project" \
-  -e "deploy_http_port=${HTTP_PORT:-8080}" \
   -e "deploy_metrics_port=${METRICS_PORT:-9102}" \
   "${extra[@]}" "$@"

@@ -6,13 +6,17 @@
    for ``/`` and the 50 ms ``/io`` endpoint of examples/hello-async, with sync and gevent workers.
 2. Wall time of a no-op redeploy and of a code-change redeploy (playbooks/deploy.yml, build included).
 3. How long the app is unreachable during a single-host redeploy (polled every 10 ms).
-4. ``--noop``: the no-op redeploy of examples/hello against a playbook of 10 trivial
+4. ``--switch``: a code-change redeploy under load (wrk, 50 connections, and a 10 ms poller), in the
+   direct mode and behind the proxy (roles/proxy), one after the other in one run: failed requests
+   and the longest stretch without an answer, for each mode.
+5. ``--noop``: the no-op redeploy of examples/hello against a playbook of 10 trivial
    ``ansible.builtin.stat`` tasks on the same host, alternated for several rounds (median and ratio),
    with the task counts of the no-op run.
 
 Loopback only, ports 48000-48999, every load run bounded by wrk's duration.
     python bench/deploy/run.py [--duration 10] [--connections 50]
     python bench/deploy/run.py --noop [--rounds 7]
+    python bench/deploy/run.py --switch [--connections 50]
 """
 
 import argparse
@@ -34,7 +38,6 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 
 from deploy_helpers import (  # noqa: E402
-    VENV_BIN,
     base_vars,
     build_statsd_exporter_standin,
     copy_project,
@@ -43,6 +46,7 @@ from deploy_helpers import (  # noqa: E402
     remove_app,
     run_playbook,
 )
+from helpers import VENV_BIN  # noqa: E402
 
 APP = "bdeploy-async"
 HTTP, METRICS, BARE, BARE_STATSD = 48080, 48090, 48081, 48125
@@ -157,6 +161,99 @@ def measure_downtime(url, action):
         state["stop"] = True
         thread.join()
     return result, state["longest"], state["failures"]
+
+
+SWITCH_APP = "bdeploy-switch"
+SWITCH_HTTP, SWITCH_METRICS, SWITCH_PROXY_HTTP, SWITCH_PROXY_HTTPS = 48280, 48290, 48281, 48282
+SWITCH_PROXY = "bdeploy-proxy"
+SWITCH_PROXY_DIR = Path("/var/lib/flaskrock/bdeploy-proxy")
+
+
+def wrk_until(url, connections, action):
+    """wrk against url while action() runs (stopped with SIGINT when it returns): its errors."""
+    process = subprocess.Popen(
+        ["wrk", "-t2", f"-c{connections}", "-d600s", url], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        result = action()
+        time.sleep(1)
+    finally:
+        process.send_signal(2)
+        output = process.communicate(timeout=30)[0]
+    requests = re.search(r"(\d+) requests in", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return result, {
+        "requests": int(requests.group(1)) if requests else 0,
+        "socket_errors": sum(int(n) for n in errors.groups()) if errors else 0,
+        "non_2xx_3xx": int(non_2xx.group(1)) if non_2xx else 0,
+    }
+
+
+def measure_switch(options):
+    """Code-change redeploys of hello-async under load: direct mode, then behind the proxy."""
+    work = Path(tempfile.mkdtemp(prefix="bench-switch-"))
+    project = copy_project(REPO / "examples" / "hello-async", work / "hello-async", SWITCH_APP)
+    standin = build_statsd_exporter_standin(work)
+    common = {
+        **base_vars(standin),
+        "project_dir": str(project),
+        "deploy_metrics_port": SWITCH_METRICS,
+        "deploy_manage_docker": False,
+        "deploy_workers": WORKERS,
+        "deploy_worker_class": "gevent",
+        "deploy_graceful_timeout": 10,
+    }
+    modes = {
+        "direct": ({**common, "deploy_proxy": False, "deploy_http_port": SWITCH_HTTP}, SWITCH_HTTP),
+        "proxy": (
+            {
+                **common,
+                "deploy_proxy": True,
+                "proxy_http_port": SWITCH_PROXY_HTTP,
+                "proxy_https_port": SWITCH_PROXY_HTTPS,
+                "proxy_bind_addresses": ["127.0.0.1"],
+                "proxy_name": SWITCH_PROXY,
+                "proxy_dir": str(SWITCH_PROXY_DIR),
+            },
+            SWITCH_PROXY_HTTP,
+        ),
+    }
+    results = {"connections": options.connections}
+    try:
+        for mode, (variables, port) in modes.items():
+            remove_app(SWITCH_APP, SWITCH_APP)
+            def deploy(variables=variables):
+                return timed_playbook(REPO / "playbooks" / "deploy.yml", variables, work)[0]
+
+            deploy()
+            wait_until_up(f"http://127.0.0.1:{port}/")
+            code = (project / "app.py").read_text()
+            (project / "app.py").write_text(code + f"\n# code change ({mode})\n")
+            url = f"http://127.0.0.1:{port}/"
+            (elapsed, longest, failures), load = wrk_until(
+                url, options.connections, lambda url=url, deploy=deploy: measure_downtime(url, deploy)
+            )
+            results[mode] = {
+                "redeploy_s": round(elapsed, 1),
+                "poller_failures": failures,
+                "longest_gap_s": round(longest, 2),
+                "wrk": load,
+            }
+    finally:
+        remove_app(SWITCH_APP, SWITCH_APP)
+        subprocess.run(["docker", "rm", "-f", SWITCH_PROXY], capture_output=True, check=False)
+        shutil.rmtree(SWITCH_PROXY_DIR, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(results, indent=2))
+    print("\n| mode | redeploy s | poller failures | longest gap s | wrk requests | socket err | non-2xx |")
+    print("|---|---|---|---|---|---|---|")
+    for mode in modes:
+        row = results[mode]
+        print(
+            f"| {mode} | {row['redeploy_s']} | {row['poller_failures']} | {row['longest_gap_s']} "
+            f"| {row['wrk']['requests']} | {row['wrk']['socket_errors']} | {row['wrk']['non_2xx_3xx']} |"
+        )
 
 
 NOOP_APP = "bdeploy-hello"
@@ -275,7 +372,11 @@ def main():
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--noop", action="store_true", help="only the no-op redeploy against 10 stat tasks")
     parser.add_argument("--rounds", type=int, default=7, help="rounds of the --noop measurement")
+    parser.add_argument("--switch", action="store_true", help="only the redeploy under load, direct vs proxy")
     options = parser.parse_args()
+    if options.switch:
+        measure_switch(options)
+        return
     if options.noop:
         measure_noop(options.rounds)
         return

@@ -108,12 +108,22 @@ def _container(settings, runtime, worker_class):
     data_path = settings["data_path"] or runtime["base_dir"] + "/data"
     volume = settings["data_volume"]
     cpus = _number(settings, "cpus", float)
-    container = {
-        "command": ["--args", runtime["service"], worker_class],
-        "published_ports": [
+    if _behind_proxy(settings):
+        # Behind the host's proxy: the release listens on loopback only, on its slot (HTTP, metrics next
+        # to it); the proxy serves the app's ports. "proxy" is recorded so a switch of mode is a change.
+        port = _number(settings, "release_port")
+        published = [
+            f"127.0.0.1:{port}:{runtime['http_port']}",
+            f"127.0.0.1:{port + 1}:{runtime['metrics_port']}",
+        ]
+    else:
+        published = [
             f"{settings['http_bind_address']}:{_number(settings, 'http_port')}:{runtime['http_port']}",
             f"{settings['metrics_bind_address']}:{metrics_port}:{runtime['metrics_port']}",
-        ],
+        ]
+    container = {
+        "command": ["--args", runtime["service"], worker_class],
+        "published_ports": published,
         "restart_policy": "unless-stopped",
         "memory": str(settings["memory"]),
         "read_only": read_only,
@@ -127,6 +137,8 @@ def _container(settings, runtime, worker_class):
         "mounts": [{"type": "volume", "source": volume, "target": data_path}] if volume else [],
         "stop_timeout": _number(settings, "graceful_timeout") + 5,
     }
+    if _behind_proxy(settings):
+        container["proxy"] = True
     if cpus > 0:
         container["cpus"] = cpus
     if read_only:
@@ -139,9 +151,15 @@ def _container(settings, runtime, worker_class):
     return container
 
 
+def _behind_proxy(settings):
+    return "proxy" in settings and _flag(settings, "proxy")
+
+
 def _health_check(settings, http_port):
     bind = settings["http_bind_address"]
     address = settings["health_check_address"] or ("127.0.0.1" if bind in ("0.0.0.0", "") else bind)
+    if _behind_proxy(settings):  # the new release, directly on its loopback slot, before any traffic
+        address, http_port = "127.0.0.1", _number(settings, "release_port")
     interval = max(_number(settings, "health_check_interval"), 1)
     return {
         "url": f"http://{address}:{http_port}{settings['health_check_path']}",
@@ -190,6 +208,7 @@ def deploy_plan(state, settings):
         "data_path": container["mounts"][0]["target"] if container["mounts"] else "",
         "volume_labels": {CONTAINER_LABELS["app"]: app},
         "health_check": _health_check(settings, _number(settings, "http_port")),
+        "proxy": _behind_proxy(settings),
         "env_file": state["env_file"],
         "lock_file": state["lock_file"],
         "base_dir": state["base_dir"],
@@ -231,6 +250,10 @@ def deploy_changes(plan, state, env_content):
         except ValueError:
             recorded = None
         desired = json.loads(_settings_json(plan["container"]))
+        if plan.get("proxy") and isinstance(recorded, dict):
+            # A release behind the proxy alternates between its two loopback slots: not a change.
+            recorded.pop("published_ports", None)
+            desired.pop("published_ports", None)
         if not isinstance(recorded, dict):
             changes.append("container settings not recorded (deployed by an older version of the role)")
         else:

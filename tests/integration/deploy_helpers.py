@@ -37,6 +37,8 @@ def base_vars(standin):
         "ansible_python_interpreter": sys.executable,
         "rock_statsd_exporter_src": str(standin),
         "rock_build_ca_certificates": CA_CERTIFICATES,
+        # The existing deploy tests test the direct mode; tests/integration/test_proxy.py the proxy.
+        "deploy_proxy": False,
         "deploy_http_bind_address": "127.0.0.1",
         "deploy_metrics_bind_address": "127.0.0.1",
     }

@@ -91,6 +91,7 @@ def awx_extravars(
     survey.update(survey_answers)
     launch = {
         "deploy_manage_docker": "false",
+        "deploy_proxy": "false",
         "deploy_http_bind_address": "127.0.0.1",
         "deploy_metrics_port": metrics_port,
         "deploy_base_dir": str(state_dir / "app"),

@@ -144,6 +144,7 @@ def test_rockcraft_init_project_deploys_with_deploy_sh(work):
     )
     result = subprocess.run(
         ["bash", "scripts/deploy.sh", str(project),
+         "-e", "deploy_proxy=false",
          "-e", "deploy_http_bind_address=127.0.0.1", "-e", "deploy_metrics_bind_address=127.0.0.1",
          "-e", "deploy_manage_docker=false",
          "-e", f"deploy_data_volume={INIT}-data", "-e", "deploy_data_path=/flask/app/instance"],

@@ -8,7 +8,7 @@ import yaml
 ROLE = Path(__file__).resolve().parents[3] / "roles" / "deploy"
 DEFAULTS = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
 SPECS = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())["argument_specs"]
-PYTHON_TYPES = {"str": str, "int": int, "bool": bool, "dict": dict, "float": (int, float)}
+PYTHON_TYPES = {"str": str, "int": int, "bool": bool, "dict": dict, "list": list, "float": (int, float)}
 
 
 def test_every_default_is_specified_and_nothing_else():

@@ -313,3 +313,22 @@ def test_prune_keeps_the_newest_and_never_the_deployed_or_previous_release():
         "hello:0.0-4",
     ]
     assert FILTERS["deploy_prunable_releases"](state, IMAGE["Id"], 10) == []
+
+
+def test_behind_the_proxy_the_release_listens_on_its_loopback_slot():
+    settings = role_settings(proxy=True, release_port=20002, http_bind_address="0.0.0.0")
+    plan = deploy_plan(host_state(), settings)
+    assert plan["proxy"] is True and plan["container"]["proxy"] is True
+    assert plan["container"]["published_ports"] == ["127.0.0.1:20002:8000", "127.0.0.1:20003:9102"]
+    assert plan["health_check"]["url"] == "http://127.0.0.1:20002/"
+
+
+def test_behind_the_proxy_the_other_slot_is_no_change_but_leaving_direct_mode_is(tmp_path):
+    env = release_env(role_settings(), deploy_plan(host_state(), role_settings()), SECRET)
+    first = deploy_plan(host_state(), role_settings(proxy=True, release_port=20000))
+    state = deployed(host_state(tmp_path, env), first, env)
+    second = deploy_plan(state, role_settings(proxy=True, release_port=20002))
+    assert deploy_changes(second, state, env)["needed"] is False
+    direct = deployed(host_state(tmp_path, env), deploy_plan(host_state(), role_settings()), env)
+    changes = deploy_changes(second, direct, env)
+    assert changes["needed"] and "container settings changed: proxy" in changes["changes"]

@@ -1,0 +1,209 @@
+"""The proxy's decisions (plugin_utils/_proxy.py, filters flaskrock.paas.proxy_*) and what the proxy
+modules read on a host (module_utils/_proxy_host.py)."""
+
+import datetime
+import json
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from ansible_collections.flaskrock.paas.plugins.filter.proxy import FilterModule
+from ansible_collections.flaskrock.paas.plugins.module_utils._proxy_host import (
+    listening_ports,
+    parse_show_proc,
+    read_records,
+)
+from ansible_collections.flaskrock.paas.plugins.module_utils._runtime import CONTAINER_LABELS
+from ansible_collections.flaskrock.paas.plugins.plugin_utils._proxy import (
+    ProxyConfigError,
+    check_certificate,
+    proxy_app,
+    proxy_config,
+)
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+FILTERS = FilterModule().filters()
+NOW = datetime.datetime(2026, 11, 28, tzinfo=datetime.timezone.utc)
+SETTINGS = {
+    "http_port": 80,
+    "https_port": 443,
+    "bind_addresses": ["0.0.0.0"],
+    "hard_stop_after": 60,
+    "timeout_server": 60,
+    "default_cert": "/p/tls/default.pem",
+    "cert_dir": "/p/certs",
+}
+
+
+def record(app, domains=(), port=20000, **more):
+    return {"app": app, "domains": list(domains), "slot_base": port, "port": port, "metrics_port": 0, **more}
+
+
+def app_settings(app="hello", **more):
+    return {"app": app, "domains": [], "metrics_port": 9102, "current_port": 0, **more}
+
+
+def behind_proxy(running=True):
+    return {
+        "exists": True,
+        "running": running,
+        "labels": {CONTAINER_LABELS["settings"]: json.dumps({"proxy": True})},
+    }
+
+
+def test_first_app_gets_the_first_free_block_and_its_first_slot():
+    decided = proxy_app({"records": {}, "listening": [20001]}, app_settings())
+    assert decided["record"]["slot_base"] == 20004  # 20000-20003 has a listening port
+    assert decided["next_port"] == 20004 and decided["next_metrics_port"] == 20005
+    assert decided["stop_before_switch"] is False
+
+
+def test_releases_alternate_between_the_two_slots():
+    state = {"records": {"hello": record("hello", port=20000)}, "listening": [20000, 20001]}
+    settings = app_settings(current=behind_proxy())
+    settings.pop("current_port")
+    decided = proxy_app(state, settings)
+    assert decided["current_port"] == 20000 and decided["next_port"] == 20002
+    assert decided["record"]["port"] == 20000  # the record points at the running release until the switch
+    state["records"]["hello"]["port"], state["listening"] = 20002, [20002, 20003]
+    assert proxy_app(state, app_settings(current_port=20002))["next_port"] == 20000
+
+
+def test_a_container_in_direct_mode_is_stopped_before_the_switch():
+    settings = app_settings(current={"exists": True, "running": True, "labels": {}})
+    settings.pop("current_port")
+    decided = proxy_app({"records": {"hello": record("hello")}}, settings)
+    assert decided["current_port"] == 0 and decided["stop_before_switch"] is True
+
+
+def test_other_apps_ports_are_skipped_and_a_taken_block_is_refused():
+    state = {"records": {"other": record("other", ["b.example"], port=20000)}, "listening": []}
+    assert proxy_app(state, app_settings())["record"]["slot_base"] == 20004
+    with pytest.raises(ProxyConfigError, match="port 20002 is already used"):
+        proxy_app(state, app_settings(backend_port=20002))
+
+
+def test_duplicate_domain_and_second_default_app_are_refused():
+    state = {"records": {"other": record("other", ["shop.example"])}}
+    with pytest.raises(ProxyConfigError, match=r"Domain shop\.example is already served by app other"):
+        proxy_app(state, app_settings(domains=["Shop.Example."]))
+    state = {"records": {"other": record("other")}}
+    with pytest.raises(ProxyConfigError, match="already the default"):
+        proxy_app(state, app_settings())
+    with pytest.raises(AnsibleFilterError, match="not a host name"):
+        FILTERS["proxy_app"]({"records": {}}, app_settings(domains=["bad domain"]))
+
+
+def test_maintenance_survives_a_release():
+    state = {"records": {"hello": record("hello", maintenance=True, retry_after=60)}}
+    assert proxy_app(state, app_settings())["record"]["maintenance"] is True
+
+
+def test_config_routes_domains_and_keeps_one_default():
+    records = {
+        "shop": record("shop", ["shop.example"], port=20004, https_redirect=True, hsts=300, tls=True),
+        "hello": record("hello", metrics_port=9102, maintenance=True, retry_after=120),
+    }
+    config = proxy_config(records, SETTINGS)
+    assert config["routes"] == [{"backend": "app_shop", "domains": ["shop.example"]}]
+    assert config["default_backend"] == "app_hello"
+    assert config["cert_dir"] == "/p/certs"
+    shop = next(b for b in config["backends"] if b["app"] == "shop")
+    assert shop["server"] == "127.0.0.1:20004" and shop["https_redirect"] and shop["hsts"] == 300
+    hello = next(b for b in config["backends"] if b["app"] == "hello")
+    assert hello["maintenance"] and hello["retry_after"] == 120
+    assert config["metrics"] == [
+        {"name": "app_hello_metrics", "bind": "127.0.0.1:9102", "server": "127.0.0.1:20001"}
+    ]
+
+
+def test_config_without_https_or_apps():
+    config = proxy_config(
+        {"a": record("a", ["a.example"], https_redirect=True)}, {**SETTINGS, "https_port": 0}
+    )
+    assert config["https_binds"] == [] and config["default_backend"] == "no_app" and config["cert_dir"] == ""
+    assert config["backends"][0]["https_redirect"] is False  # nowhere to redirect to
+
+
+def test_pem_of_certificate_chain_and_key():
+    assert FILTERS["proxy_pem"]("CERT\n", "", " KEY") == "CERT\nKEY\n"
+    assert FILTERS["proxy_pem"]("CERT", "CHAIN", "KEY") == "CERT\nCHAIN\nKEY\n"
+    assert FILTERS["proxy_pem"]("", "", "KEY") == ""
+
+
+def test_records_filters():
+    updated = FILTERS["proxy_records"]({"a": record("a")}, record("b", port=20004))
+    assert sorted(updated) == ["a", "b"]
+    assert FILTERS["proxy_with_port"](record("a"), 20002)["port"] == 20002
+    assert FILTERS["proxy_maintenance"](record("a"), True, 30)["retry_after"] == 30
+
+
+def make_certificate(names, key=None, start=NOW - datetime.timedelta(days=1), days=30):
+    key = key or ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=days))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return cert.public_bytes(serialization.Encoding.PEM).decode(), pem
+
+
+def test_certificate_checks():
+    cert, key = make_certificate(["shop.example", "*.shop.example"])
+    assert check_certificate(cert, key, ["shop.example", "www.shop.example"], "shop", NOW) == ""
+    assert "does not cover a.b.shop.example" in check_certificate(
+        cert, key, ["a.b.shop.example"], "shop", NOW
+    )
+    _other, other_key = make_certificate(["shop.example"])
+    assert "does not match" in check_certificate(cert, other_key, ["shop.example"], "shop", NOW)
+    old, old_key = make_certificate(["shop.example"], start=NOW - datetime.timedelta(days=90))
+    assert "expired on" in check_certificate(old, old_key, ["shop.example"], "shop", NOW)
+    assert "not a PEM certificate" in check_certificate("junk", key, [], "shop", NOW)
+    assert "not an unencrypted PEM private key" in check_certificate(cert, "junk", [], "shop", NOW)
+
+
+def test_listening_ports_and_records(tmp_path):
+    tcp = (
+        "  sl  local_address rem_address   st\n"
+        "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000\n"
+        "   1: 0100007F:1F91 0100007F:D431 01 00000000:00000000\n"
+    )
+    assert listening_ports([tcp]) == [8080]
+    (tmp_path / "hello.json").write_text(json.dumps(record("hello")))
+    (tmp_path / "broken.json").write_text("{")
+    records, problems = read_records(str(tmp_path))
+    assert list(records) == ["hello"] and problems[0].startswith("broken.json")
+    assert read_records(str(tmp_path / "missing")) == ({}, [])
+
+
+def test_show_proc_of_haproxy_2_8_and_2_4():
+    text_28 = (
+        "#<PID>          <type>          <reloads>       <uptime>        <version>\n"
+        "1               master          2 [failed: 1]   0d00h00m03s     2.8.30\n"
+        "# workers\n"
+        "31              worker          0               0d00h00m01s     2.8.30\n"
+        "# old workers\n"
+        "9               worker          1               0d00h00m03s     2.8.30\n"
+        "# programs\n"
+    )
+    parsed = parse_show_proc(text_28)
+    assert parsed["reloads"] == 2 and parsed["failed"] == 1
+    assert [w["pid"] for w in parsed["workers"]] == [31] and [w["pid"] for w in parsed["old_workers"]] == [9]
+    text_24 = (
+        "#<PID>          <type>          <relative PID>  <reloads>       <uptime>        <version>\n"
+        "1               master          0               1               0d00h00m03s     2.4.30\n"
+        "# workers\n"
+    )
+    assert parse_show_proc(text_24)["failed"] == 0
