@@ -3,25 +3,26 @@
 scripts/test.sh runs pytest with pytest-xdist (`-n 2 --dist loadscope --no-loadscope-reorder`):
 each module (each class, for test_molecule.py's one class per scenario) goes whole to one of the
 two workers, in collection order, so starting with the longest keeps both workers busy until the
-end. Costs are the seconds each scope took in the last measured run (bench/test-command/README.md);
-a scope not listed runs after these, in its usual order.
+end. Costs are estimates of each scope's seconds alone on the 2-core machine, from the measured
+runs (bench/test-command/README.md); a scope not listed runs after these, in its usual order.
 """
 
 SCOPE_SECONDS = {
-    "test_awx_ee.py": 1000,
-    "test_corpus.py": 620,
-    "test_molecule.py::TestScenario_deploy": 420,
-    "test_proxy.py": 420,
-    "test_rock_bare.py": 400,
-    "test_deploy.py": 380,
-    "test_molecule.py::TestScenario_rock": 300,
-    "test_deploy_gevent.py": 280,
-    "test_rock_distribute.py": 260,
-    "test_molecule.py::TestScenario_docker_engine": 230,
-    "test_awx_runner.py": 200,
-    "test_app_syntax.py": 150,
-    "test_rock.py": 150,
-    "test_docker_engine.py": 120,
+    "test_corpus.py": 700,
+    "test_proxy.py": 600,
+    "test_deploy.py": 400,
+    "test_awx_ee.py": 350,
+    "test_molecule.py::TestScenario_deploy": 350,
+    "test_molecule.py::TestScenario_rock": 350,
+    "test_rock_bare.py": 300,
+    "test_molecule.py::TestScenario_docker_engine": 300,
+    "test_molecule.py::TestScenario_proxy": 250,
+    "test_rock_distribute.py": 180,
+    "test_deploy_gevent.py": 150,
+    "test_awx_runner.py": 150,
+    "test_app_syntax.py": 100,
+    "test_rock.py": 100,
+    "test_docker_engine.py": 80,
 }
 
 
