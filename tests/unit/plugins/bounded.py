@@ -50,6 +50,32 @@ def _limit_memory(limit):
     return apply
 
 
+def _run_bounded(argv, env, stdout, stderr, seconds, memory):
+    """Run ``argv`` in its own session under ``memory`` bytes of address space, killed after
+    ``seconds``; return (exit code, resource usage, whether it was killed for time)."""
+    child = subprocess.Popen(
+        argv,
+        stdout=stdout,
+        stderr=stderr,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        preexec_fn=_limit_memory(memory),  # noqa: PLW1509 - setrlimit and setsid only
+    )
+    timed_out = threading.Event()
+
+    def kill():
+        timed_out.set()
+        os.killpg(child.pid, signal.SIGKILL)
+
+    timer = threading.Timer(seconds, kill)
+    timer.start()
+    try:
+        _pid, status, usage = os.wait4(child.pid, 0)
+    finally:
+        timer.cancel()
+    return os.waitstatus_to_exitcode(status), usage, timed_out.is_set()
+
+
 def run_module(name, args, *, seconds=SECONDS, memory=MEMORY_LIMIT):
     """Run plugins/modules/<name>.py with ``args``; return an Outcome (result is the module's JSON,
     None when it printed none)."""
@@ -60,34 +86,16 @@ def run_module(name, args, *, seconds=SECONDS, memory=MEMORY_LIMIT):
         args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
         out, err = Path(scratch) / "out", Path(scratch) / "err"
         with out.open("wb") as stdout, err.open("wb") as stderr:
-            child = subprocess.Popen(
-                [sys.executable, str(module), str(args_file)],
-                stdout=stdout,
-                stderr=stderr,
-                stdin=subprocess.DEVNULL,
-                env=env,
-                preexec_fn=_limit_memory(memory),  # noqa: PLW1509 - setrlimit and setsid only
+            returncode, usage, timed_out = _run_bounded(
+                [sys.executable, str(module), str(args_file)], env, stdout, stderr, seconds, memory
             )
-            timed_out = threading.Event()
-
-            def kill():
-                timed_out.set()
-                os.killpg(child.pid, signal.SIGKILL)
-
-            timer = threading.Timer(seconds, kill)
-            timer.start()
-            try:
-                _pid, status, usage = os.wait4(child.pid, 0)
-            finally:
-                timer.cancel()
-            child.returncode = os.waitstatus_to_exitcode(status)
         text = out.read_text(errors="replace")
         try:
             result = json.loads(text[text.index("{") :]) if "{" in text else None
         except ValueError:
             result = None
         # ru_maxrss is in KiB on Linux.
-        return Outcome(result, usage.ru_maxrss * 1024, timed_out.is_set(), child.returncode, err.read_text())
+        return Outcome(result, usage.ru_maxrss * 1024, timed_out, returncode, err.read_text())
 
 
 _INSPECT = r"""
@@ -114,25 +122,9 @@ def run_inspections(sources, *, seconds=SECONDS * 3, memory=MEMORY_LIMIT):
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "out"
         with out.open("wb") as stdout:
-            child = subprocess.Popen(
+            _returncode, usage, timed_out = _run_bounded(
                 [sys.executable, "-c", _INSPECT, json.dumps([str(src) for src in sources])],
-                stdout=stdout,
-                stderr=subprocess.DEVNULL,
-                stdin=subprocess.DEVNULL,
-                env=env,
-                preexec_fn=_limit_memory(memory),  # noqa: PLW1509 - setrlimit and setsid only
+                env, stdout, subprocess.DEVNULL, seconds, memory,
             )
-            timed_out = threading.Event()
-
-            def kill():
-                timed_out.set()
-                os.killpg(child.pid, signal.SIGKILL)
-
-            timer = threading.Timer(seconds, kill)
-            timer.start()
-            try:
-                _pid, _status, usage = os.wait4(child.pid, 0)
-            finally:
-                timer.cancel()
         answers = [json.loads(line) for line in out.read_text().splitlines() if line.startswith("{")]
-        return answers, usage.ru_maxrss * 1024, timed_out.is_set()
+        return answers, usage.ru_maxrss * 1024, timed_out
