@@ -150,7 +150,10 @@ def test_failed_migration_keeps_the_previous_release_serving(work):
     before = container_id()
     migrate = work["project"] / "migrate.sh"
     original = migrate.read_text()
-    broken = original.replace("set -eo pipefail\n", "set -eo pipefail\necho migration-marker-7f3\nexit 3\n")
+    # An app that prints its configuration when it fails: the play shows the output, not the secret.
+    broken = original.replace(
+        "set -eo pipefail\n", 'set -eo pipefail\necho migration-marker-7f3 "key=$FLASK_SECRET_KEY"\nexit 3\n'
+    )
     migrate.write_text(broken)
     try:
         rc, output = deploy(work)
@@ -159,7 +162,8 @@ def test_failed_migration_keeps_the_previous_release_serving(work):
     assert rc != 0
     assert 'database migration command ["bash", "-eo", "pipefail", "migrate.sh"]' in output
     assert "failed with exit code 3" in output
-    assert "migration-marker-7f3" in output
+    assert "migration-marker-7f3 key=[hidden]" in output
+    assert SECRET_FILE.read_text() not in output
     assert container_id() == before
     assert http_get(f"http://127.0.0.1:{HTTP}/")[0] == 200
     assert docker_inspect(f"{APP}-migrate") is None
