@@ -138,13 +138,13 @@ def test_rockcraft_init_project_deploys_with_deploy_sh(work):
     (project / "migrate.sh").write_text('set -eu\nid -u > instance/migrated-by\n')
     environment = dict(
         os.environ,
+        DEPLOY_PROXY="false",  # the direct mode: HTTP_PORT is the app's published port
         HTTP_PORT=str(INIT_HTTP),
         METRICS_PORT=str(INIT_METRICS),
         STATSD_EXPORTER_SRC=str(work["standin"]),
     )
     result = subprocess.run(
         ["bash", "scripts/deploy.sh", str(project),
-         "-e", "deploy_proxy=false",
          "-e", "deploy_http_bind_address=127.0.0.1", "-e", "deploy_metrics_bind_address=127.0.0.1",
          "-e", "deploy_manage_docker=false",
          "-e", f"deploy_data_volume={INIT}-data", "-e", "deploy_data_path=/flask/app/instance"],
