@@ -17,10 +17,11 @@ CA_CERTIFICATES = sorted(glob.glob("/usr/local/share/ca-certificates/*.crt"))
 # Names unique to this test process and ports unique to this test run, so two runs at once (a
 # developer's and CI's) do not deploy over each other. Under pytest-xdist the run is the parent
 # process and every module keeps its own offsets below PORT_SPAN: test_deploy 0-9, test_deploy_gevent
-# 10-11, test_app_syntax 12-13, test_corpus 14-15, test_rock_bare 16-18, proxy tests 20-39.
-# Ports stay in 28300-28979, above the Molecule deploy scenario's 28280 and 28290.
+# 10-11, test_app_syntax 12-13, test_corpus 14-15, test_rock_bare 16-18, proxy tests 20-39,
+# more proxy tests 40-44, workers/backing services 45-49, observability 50-54, env families 55-59.
+# Ports stay in 28300-29319, above the Molecule scenarios' fixed ports (28200-28299).
 RUN_SUFFIX = str(os.getpid())
-PORT_SPAN = 40
+PORT_SPAN = 60
 _RUN_PID = os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
 PORT_BASE = 28300 + (_RUN_PID % 17) * PORT_SPAN
 

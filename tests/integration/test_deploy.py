@@ -1,7 +1,7 @@
 """End-to-end tests of playbooks/deploy.yml and playbooks/rollback.yml on this machine's Docker.
 
 Real images (built by the rock role), real containers, real HTTP requests to ports published on
-127.0.0.1 (a per-run block in 28300-28979, see deploy_helpers.PORT_BASE). The tests of a module
+127.0.0.1 (a per-run block in 28300-29319, see deploy_helpers.PORT_BASE). The tests of a module
 run in order and share one app.
 """
 
