@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.flaskrock.paas.plugins.plugin_utils._charm_env import problems
 from ansible_collections.flaskrock.paas.plugins.plugin_utils._deploy_env import (
     DeployConfigError,
     app_environment,
@@ -28,8 +29,19 @@ def _wrap(function):
     return filter_function
 
 
-def deploy_app_env(config, framework=None, databases=None, env=None):
-    return app_environment(config=config, framework=framework, databases=databases, env=env)
+def deploy_app_env(config, framework=None, databases=None, env=None, integrations=None, app_name=""):
+    return app_environment(
+        config=config,
+        framework=framework,
+        databases=databases,
+        env=env,
+        integrations=integrations,
+        app_name=app_name,
+    )
+
+
+def deploy_env_problems(integrations, databases=None, app_name=""):
+    return problems(databases, integrations, app_name)
 
 
 def deploy_env_file(environment):
@@ -63,6 +75,7 @@ class FilterModule:
             name: _wrap(function)
             for name, function in (
                 ("deploy_app_env", deploy_app_env),
+                ("deploy_env_problems", deploy_env_problems),
                 ("deploy_env_file", deploy_env_file),
                 ("deploy_default_workers", deploy_default_workers),
                 ("deploy_gunicorn_args", deploy_gunicorn_args),

@@ -13,7 +13,12 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import urllib.parse
+
+from ansible_collections.flaskrock.paas.plugins.plugin_utils._charm_env import (
+    DeployConfigError,
+    database_env,
+    integrations_env,
+)
 
 CONFIG_PREFIX = "FLASK_"
 
@@ -27,15 +32,9 @@ FRAMEWORK_KEYS = (
     "preferred_url_scheme",
 )
 
-DATABASE_KINDS = ("postgresql", "mysql", "mongodb", "redis")
-
 WORKER_CLASSES = ("sync", "gevent")
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-class DeployConfigError(ValueError):
-    """A deploy setting is invalid; the message says what is wrong and how to fix it."""
 
 
 def encode_env(value):
@@ -93,58 +92,18 @@ def framework_env(framework, prefix=CONFIG_PREFIX):
     return env
 
 
-def _url_env(prefix, url):
-    """The charm's ``_url_env_vars``: the URL and every ``urlparse`` part; parts that are None are dropped."""
-    parsed = urllib.parse.urlparse(url)
-    try:
-        port = parsed.port
-    except ValueError as exc:
-        raise DeployConfigError(f"{prefix} URL has an invalid port: {exc}.") from None
-    parts = {
-        "CONNECT_STRING": url,
-        "SCHEME": parsed.scheme,
-        "NETLOC": parsed.netloc,
-        "PATH": parsed.path,
-        "PARAMS": parsed.params,
-        "QUERY": parsed.query,
-        "FRAGMENT": parsed.fragment,
-        "USERNAME": parsed.username,
-        "PASSWORD": parsed.password,
-        "HOSTNAME": parsed.hostname,
-        "PORT": str(port) if port is not None else None,
-    }
-    return {f"{prefix}_{part}": value for part, value in parts.items() if value is not None}
-
-
-def database_env(databases):
-    """``{postgresql: URL}`` -> ``POSTGRESQL_DB_CONNECT_STRING``, ``POSTGRESQL_DB_SCHEME`` ... ``_NAME``."""
-    env = {}
-    for kind, url in (databases or {}).items():
-        if kind not in DATABASE_KINDS:
-            raise DeployConfigError(
-                f"deploy_databases: unsupported database {kind!r}; supported: {', '.join(DATABASE_KINDS)}."
-            )
-        if not url:
-            continue
-        if not isinstance(url, str):
-            raise DeployConfigError(f"deploy_databases.{kind} must be a URL string.")
-        prefix = f"{kind.upper()}_DB"
-        env.update(_url_env(prefix, url))
-        path = urllib.parse.urlparse(url).path
-        if path:
-            env[f"{prefix}_NAME"] = path.removeprefix("/")
-    return env
-
-
-def app_environment(config=None, framework=None, databases=None, env=None):
+def app_environment(config=None, framework=None, databases=None, env=None, integrations=None, app_name=""):
     """The whole application environment.
 
     Precedence as in the charm: user options < framework options (a user option can never
-    replace a framework one) < database variables < ``deploy_env`` (raw, passed as is).
+    replace a framework one) < integration families (databases, then ``integrations``: RabbitMQ,
+    S3, SMTP, SAML, OpenFGA, tracing, OIDC, HTTP proxy; see ``_charm_env.py``) < ``deploy_env``
+    (raw, passed as is).
     """
     result = config_env(config)
     result.update(framework_env(framework))
     result.update(database_env(databases))
+    result.update(integrations_env(integrations, app_name))
     for name, value in (env or {}).items():
         _check_name(str(name), "deploy_env")
         if value is None:

@@ -184,7 +184,14 @@ def deploy_plan(state, settings):
     )
     gunicorn_args = _gunicorn_args(state, settings)
     # Validated here, without the secret key, so an error can be shown (the env itself is no_log).
-    app_environment(settings["config"], settings["framework"], settings["databases"], settings["env"])
+    app_environment(
+        settings["config"],
+        settings["framework"],
+        settings["databases"],
+        settings["env"],
+        settings.get("integrations"),
+        state["app"],
+    )
     gunicorn_command = json.loads(labels[LABELS["gunicorn_command"]])
     migration = json.loads(labels.get(LABELS["migration"]) or "null")
     migrate_here = settings["migrate_on"] == "all" or settings["host"] == settings["first_host"]
@@ -221,7 +228,11 @@ def release_env(settings, plan, secret_key):
     ``GUNICORN_CMD_ARGS`` (which ``deploy_env`` may replace)."""
     framework = {**settings["framework"], "secret_key": secret_key}
     env = {"GUNICORN_CMD_ARGS": plan["gunicorn_args"], **(settings["env"] or {})}
-    return env_file_content(app_environment(settings["config"], framework, settings["databases"], env))
+    return env_file_content(
+        app_environment(
+            settings["config"], framework, settings["databases"], env, settings.get("integrations"), plan["app"]
+        )
+    )
 
 
 def _settings_json(container):

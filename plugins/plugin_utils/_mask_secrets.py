@@ -6,9 +6,12 @@ An app that logs its configuration would otherwise print it in a failed deploy's
 secrets are taken from the app's environment file content (``NAME=value`` lines):
 
 - the value of every variable whose name says it holds a secret (SECRET, PASSWORD, TOKEN, KEY,
-  CONNECT_STRING, CREDENTIAL, AUTH, PRIVATE, DSN);
+  CONNECT_STRING, CREDENTIAL, AUTH, PRIVATE, DSN): among the environment families of _charm_env.py
+  ``<P>_DB_PASSWORD``/``_CONNECT_STRING``, ``RABBITMQ_PASSWORD``/``_CONNECT_STRING``,
+  ``S3_ACCESS_KEY``, ``S3_SECRET_KEY``, ``SMTP_PASSWORD``, ``FGA_TOKEN``, ``FLASK_<NAME>_CLIENT_SECRET``
+  (tests/unit/plugins/filter/test_charm_env.py checks every family);
 - the password of every URL with credentials (``scheme://user:password@host``), raw and
-  percent-decoded, whatever the variable;
+  percent-decoded, whatever the variable (``http_proxy`` with credentials, a ``_NETLOC`` part...);
 - every value of ``deploy_env`` (raw variables, often secrets), passed separately.
 
 Values shorter than MIN_LENGTH are not masked (masking "1" everywhere would destroy the text).

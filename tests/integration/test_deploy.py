@@ -122,20 +122,68 @@ def test_check_mode_reports_the_change_and_changes_nothing(work):
     assert ENV_FILE.read_bytes() == env_before
 
 
+# Every environment family of the Flask charm (issue 14), each with a secret-looking value.
+SECRETS = {name: f"{name}-Zq81-never-printed" for name in (
+    "pg", "mysql", "mongo", "redis", "valkey", "rabbit", "s3key", "s3secret", "smtp", "fga", "oidc", "proxy",
+    "token",
+)}
+FAMILIES = {
+    "deploy_databases": {
+        "postgresql": f"postgresql://app:{SECRETS['pg']}@db.invalid:5432/hello",
+        "mysql": f"mysql://app:{SECRETS['mysql']}@mysql.invalid:3306/hello",
+        "mongodb": f"mongodb://app:{SECRETS['mongo']}@mongo.invalid:27017/hello",
+        "redis": f"redis://app:{SECRETS['redis']}@redis.invalid:6379",
+        "valkey": {"url": f"valkey://app:{SECRETS['valkey']}@valkey.invalid:6379", "mode": "sentinel"},
+    },
+    "deploy_rabbitmq": f"amqp://app:{SECRETS['rabbit']}@rabbit.invalid:5672/shop",
+    "deploy_s3": {"access_key": SECRETS["s3key"], "secret_key": SECRETS["s3secret"], "bucket": "media",
+                  "endpoint": "https://s3.invalid", "uri_style": "host", "attributes": ["x-a:1"]},
+    "deploy_smtp": {"host": "mail.invalid", "port": 587, "user": "app", "password": SECRETS["smtp"],
+                    "transport_security": "starttls"},
+    "deploy_saml": {"entity_id": "https://sp.invalid", "metadata_url": "https://idp.invalid/metadata"},
+    "deploy_openfga": {"store_id": "store-1", "token": SECRETS["fga"], "http_api_url": "http://fga.invalid:8080"},
+    "deploy_tracing": {"endpoint": "http://tempo.invalid:4318"},
+    "deploy_oidc": {"google": {
+        "client_id": "client-1", "client_secret": SECRETS["oidc"], "api_base_url": "https://idp.invalid",
+        "authorize_url": "https://idp.invalid/auth", "access_token_url": "https://idp.invalid/token",
+        "user_url": "https://idp.invalid/userinfo", "jwks_url": "https://idp.invalid/jwks",
+        "scopes": "openid profile",
+    }},
+    "deploy_http_proxy": {"http_proxy": f"http://app:{SECRETS['proxy']}@proxy.invalid:3128",
+                          "no_proxy": ["localhost", "127.0.0.1"]},
+}
+
+
 def test_no_secret_in_verbose_output(work):
-    db_password, api_token = "pw-Zq81-never-printed", "tok-Wm52-never-printed"
     rc, output = deploy(
-        work, "-vvv",
-        deploy_databases={"postgresql": f"postgresql://app:{db_password}@db.invalid:5432/hello"},
-        deploy_env={**work["vars"]["deploy_env"], "HELLO_API_TOKEN": api_token},
+        work, "-vvv", **FAMILIES,
+        deploy_env={**work["vars"]["deploy_env"], "HELLO_API_TOKEN": SECRETS["token"]},
     )
     assert rc == 0, output
     info = docker_inspect(APP)
     environment = dict(item.split("=", 1) for item in info["Config"]["Env"])
-    assert environment["POSTGRESQL_DB_PASSWORD"] == db_password  # it was really deployed
+    # It was really deployed: every family is in the container's environment, with the charm's names.
+    assert environment["POSTGRESQL_DB_PASSWORD"] == SECRETS["pg"]
     assert environment["POSTGRESQL_DB_NAME"] == "hello"
-    assert environment["HELLO_API_TOKEN"] == api_token
-    secrets = [SECRET_FILE.read_text(), db_password, api_token]
+    assert environment["MYSQL_DB_PASSWORD"] == SECRETS["mysql"] and environment["MONGODB_DB_NAME"] == "hello"
+    assert environment["REDIS_DB_PATH"] == "" and environment["VALKEY_MODE"] == "sentinel"
+    assert environment["VALKEY_DB_PASSWORD"] == SECRETS["valkey"]
+    assert environment["RABBITMQ_PASSWORD"] == SECRETS["rabbit"] and environment["RABBITMQ_VHOST"] == "shop"
+    assert environment["S3_SECRET_KEY"] == SECRETS["s3secret"] and environment["S3_ADDRESSING_STYLE"] == "virtual"
+    assert environment["S3_ATTRIBUTES"] == '["x-a:1"]'
+    assert environment["SMTP_PASSWORD"] == SECRETS["smtp"] and environment["SMTP_SKIP_SSL_VERIFY"] == "False"
+    assert environment["SAML_METADATA_URL"] == "https://idp.invalid/metadata"
+    assert environment["FGA_TOKEN"] == SECRETS["fga"]
+    assert environment["OTEL_SERVICE_NAME"] == APP
+    assert environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://tempo.invalid:4318"
+    assert environment["FLASK_GOOGLE_CLIENT_SECRET"] == SECRETS["oidc"]
+    assert environment["FLASK_GOOGLE_CLIENT_KWARGS"] == '{"scope": "openid profile"}'
+    assert environment["http_proxy"] == environment["HTTP_PROXY"] == FAMILIES["deploy_http_proxy"]["http_proxy"]
+    assert "https_proxy" not in environment
+    assert environment["NO_PROXY"] == environment["no_proxy"] == "localhost,127.0.0.1"
+    assert environment["HELLO_API_TOKEN"] == SECRETS["token"]
+    assert http_get(f"http://127.0.0.1:{HTTP}/")[0] == 200
+    secrets = [SECRET_FILE.read_text(), *SECRETS.values()]
     assert [secret for secret in secrets if secret in output] == []
     # Secrets are the container's, never the image's: not in a layer's command nor in its config.
     image = info["Config"]["Image"]
@@ -223,6 +271,23 @@ def test_bad_inputs_fail_before_any_host_is_touched(work, name, value, message):
     assert rc != 0
     assert "Validation of arguments failed" in output and message in output and value in output
     assert "PLAY [Build the rock]" not in output
+    assert container_id() == before
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("deploy_s3", {"acess_key": "k", "bucket": "b"},
+     "deploy_s3: unknown key 'acess_key'; known keys: access_key, secret_key, region"),
+    ("deploy_rabbitmq", f"guest:{SECRETS['rabbit']}@rabbit.invalid:5672/",
+     "deploy_rabbitmq must be a URL with a scheme, like amqp://USER:PASSWORD@HOST:5672/VHOST"),
+    ("deploy_smtp", "mail.invalid:25", "deploy_smtp"),
+])
+def test_bad_environment_families_fail_before_any_host_is_touched(work, name, value, message):
+    before = container_id()
+    rc, output = deploy(work, **{name: value})
+    assert rc != 0
+    assert message in output
+    assert SECRETS["rabbit"] not in output
+    assert "PLAY [Make sure each host runs Docker]" not in output
     assert container_id() == before
 
 

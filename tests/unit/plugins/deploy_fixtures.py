@@ -88,6 +88,16 @@ def role_settings(**overrides):
         "config": {"greeting": "Hi from the deploy test"},
         "env": {"HELLO_DATA_DIR": "/flask/data"},
         "databases": {},
+        "integrations": {
+            "rabbitmq": "",
+            "s3": {},
+            "smtp": {},
+            "saml": {},
+            "openfga": {},
+            "tracing": {},
+            "oidc": {},
+            "http_proxy": {},
+        },
         "framework": {
             "env": "",
             "debug": False,

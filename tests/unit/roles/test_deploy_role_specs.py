@@ -36,13 +36,39 @@ def test_every_variable_is_documented_in_the_readme():
 
 
 # Issue 15: every variable that can carry a secret is no_log, in every entry point.
-SECRET_VARIABLES = ("deploy_env", "deploy_config", "deploy_databases", "deploy_flask_secret_key")
+SECRET_VARIABLES = (
+    "deploy_env",
+    "deploy_config",
+    "deploy_databases",
+    "deploy_flask_secret_key",
+    # Issue 14: the environment families.
+    "deploy_rabbitmq",
+    "deploy_s3",
+    "deploy_smtp",
+    "deploy_saml",
+    "deploy_openfga",
+    "deploy_tracing",
+    "deploy_oidc",
+    "deploy_http_proxy",
+)
 
 
 @pytest.mark.parametrize("entry_point", sorted(SPECS))
 def test_secret_variables_are_no_log(entry_point):
     options = SPECS[entry_point]["options"]
     assert [name for name in SECRET_VARIABLES if name in options and not options[name].get("no_log")] == []
+
+
+def test_every_family_variable_feeds_the_role_settings_and_the_playbook_check():
+    from ansible_collections.flaskrock.paas.plugins.plugin_utils._charm_env import FAMILIES
+
+    role_vars = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
+    assert role_vars["_deploy_settings"]["integrations"] == {
+        family: f"{{{{ deploy_{family} }}}}" for family in FAMILIES
+    }
+    playbook = yaml.safe_load((ROLE.parents[1] / "playbooks" / "deploy.yml").read_text())
+    (check,) = [task for task in playbook[0]["tasks"] if "__deploy_families" in task.get("vars", {})]
+    assert set(check["vars"]["__deploy_families"]) == set(FAMILIES)
 
 
 def test_rock_build_env_is_no_log():

@@ -200,6 +200,42 @@ def test_a_redeploy_with_nothing_changed_is_a_no_op(tmp_path):
     assert changes["labels"][CONTAINER_LABELS["release"]] == plan["version"]
 
 
+S3 = {"access_key": "AKIA-example", "secret_key": "s3-secret-1", "bucket": "media"}
+
+
+def test_a_changed_family_value_restarts_the_release_and_an_unchanged_one_is_a_no_op(tmp_path):
+    def family_settings(**s3):
+        settings = role_settings()
+        settings["integrations"] = {**settings["integrations"], "s3": {**S3, **s3}, "tracing": {"endpoint": "http://t:4318"}}
+        return settings
+
+    state = host_state(tmp_path)
+    plan = deploy_plan(state, family_settings())
+    env = release_env(family_settings(), plan, SECRET)
+    assert "S3_SECRET_KEY=s3-secret-1\n" in env and "OTEL_SERVICE_NAME=hello\n" in env
+    running = deployed(state, plan, env)
+    assert deploy_changes(plan, running, release_env(family_settings(), plan, SECRET))["needed"] is False
+    changed = release_env(family_settings(secret_key="s3-secret-2"), plan, SECRET)
+    assert deploy_changes(plan, running, changed)["changes"] == ["environment changed"]
+
+
+@pytest.mark.parametrize(
+    ("family", "value", "message"),
+    [
+        ("s3", {"bucket": "media", "acl": "x"}, "deploy_s3: unknown key 'acl'; known keys: access_key"),
+        ("rabbitmq", "rabbit:5672", "deploy_rabbitmq must be a URL with a scheme"),
+        ("oidc", {"google": "x"}, "deploy_oidc.google must be a mapping"),
+    ],
+)
+def test_bad_families_are_refused_by_the_plan_before_anything_changes(family, value, message):
+    settings = role_settings()
+    settings["integrations"] = {**settings["integrations"], family: value}
+    with pytest.raises(DeployConfigError, match=message):
+        deploy_plan(host_state(), settings)
+    with pytest.raises(AnsibleFilterError, match=message):
+        FILTERS["deploy_plan"](host_state(), settings)
+
+
 def test_the_captured_deploy_differs_only_by_its_environment():
     """Its env label is the sha256 of the real (redacted) env: the rest of the plan is what runs."""
     plan = deploy_plan(host_state(), role_settings())
