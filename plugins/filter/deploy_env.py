@@ -29,7 +29,7 @@ def _wrap(function):
     return filter_function
 
 
-def deploy_app_env(config, framework=None, databases=None, env=None, integrations=None, app_name=""):
+def deploy_app_env(config, framework=None, databases=None, env=None, *, integrations=None, app_name=""):
     return app_environment(
         config=config,
         framework=framework,

@@ -35,7 +35,18 @@ class DeployConfigError(ValueError):
 
 
 DATABASE_KINDS = ("postgresql", "mysql", "mongodb", "redis", "valkey")
-URL_PARTS = ("SCHEME", "NETLOC", "PATH", "PARAMS", "QUERY", "FRAGMENT", "USERNAME", "PASSWORD", "HOSTNAME", "PORT")
+URL_PARTS = (
+    "SCHEME",
+    "NETLOC",
+    "PATH",
+    "PARAMS",
+    "QUERY",
+    "FRAGMENT",
+    "USERNAME",
+    "PASSWORD",
+    "HOSTNAME",
+    "PORT",
+)
 # Valkey's extra variables (paas-charm's ValkeyRelation): always set, empty when not given.
 VALKEY_EXTRAS = {
     "read_only_endpoints": "VALKEY_DB_READ_ONLY_ENDPOINTS",
@@ -58,7 +69,16 @@ S3_KEYS = (
 )
 S3_REQUIRED = ("access_key", "secret_key", "bucket")
 S3_LISTS = ("attributes", "tls_ca_chain")
-SMTP_KEYS = ("host", "port", "user", "password", "auth_type", "transport_security", "domain", "skip_ssl_verify")
+SMTP_KEYS = (
+    "host",
+    "port",
+    "user",
+    "password",
+    "auth_type",
+    "transport_security",
+    "domain",
+    "skip_ssl_verify",
+)
 SMTP_AUTH_TYPES = ("none", "not_provided", "plain")
 SMTP_TRANSPORT_SECURITY = ("none", "starttls", "tls")
 SAML_KEYS = ("entity_id", "metadata_url", "single_sign_on_redirect_url", "signing_certificate")
@@ -98,7 +118,9 @@ def _mapping(value, origin, known):
         raise DeployConfigError(f"{origin} must be a mapping of {', '.join(known)}, got {_type_name(value)}.")
     unknown = sorted(str(key) for key in value if key not in known)
     if unknown:
-        raise DeployConfigError(f"{origin}: unknown key {', '.join(map(repr, unknown))}; known keys: {', '.join(known)}.")
+        raise DeployConfigError(
+            f"{origin}: unknown key {', '.join(map(repr, unknown))}; known keys: {', '.join(known)}."
+        )
     return {key: item for key, item in value.items() if item is not None}
 
 
@@ -134,7 +156,9 @@ def url_env(prefix, url, origin):
     try:
         port = parsed.port
     except ValueError:
-        raise DeployConfigError(f"{origin} has an invalid port (a number from 0 to 65535 is needed).") from None
+        raise DeployConfigError(
+            f"{origin} has an invalid port (a number from 0 to 65535 is needed)."
+        ) from None
     values = (
         parsed.scheme,
         parsed.netloc,
@@ -148,7 +172,28 @@ def url_env(prefix, url, origin):
         None if port is None else str(port),
     )
     env = {f"{prefix}_CONNECT_STRING": url}
-    env.update({f"{prefix}_{part}": value for part, value in zip(URL_PARTS, values) if value is not None})
+    parts = zip(URL_PARTS, values, strict=True)
+    env.update({f"{prefix}_{part}": value for part, value in parts if value is not None})
+    return env
+
+
+def _database_kind_env(kind, value):
+    origin = f"deploy_databases.{kind}"
+    extras = {}
+    if kind == "valkey" and isinstance(value, dict):
+        extras = _mapping(value, origin, ("url", *VALKEY_EXTRAS))
+        value = extras.get("url")
+    if value is None or value == "":
+        return {}
+    url = _url(value, origin, f"{kind}://USER:PASSWORD@HOST:PORT/NAME")
+    prefix = f"{kind.upper()}_DB"
+    env = url_env(prefix, url, origin)
+    path = urllib.parse.urlparse(url).path
+    if path:
+        env[f"{prefix}_NAME"] = path.removeprefix("/")
+    if kind == "valkey":
+        for key, name in VALKEY_EXTRAS.items():
+            env[name] = _text(extras.get(key, ""), f"{origin}.{key}")
     return env
 
 
@@ -160,32 +205,17 @@ def database_env(databases):
     """
     if databases is None:
         return {}
+    kinds = ", ".join(DATABASE_KINDS)
     if not isinstance(databases, dict):
-        raise DeployConfigError(
-            f"deploy_databases must be a mapping of {', '.join(DATABASE_KINDS)} to URLs, got {_type_name(databases)}."
-        )
+        got = _type_name(databases)
+        raise DeployConfigError(f"deploy_databases must be a mapping of {kinds} to URLs, got {got}.")
     env = {}
     for kind, value in databases.items():
         if kind not in DATABASE_KINDS:
             raise DeployConfigError(
-                f"deploy_databases: unsupported database {str(kind)!r}; supported: {', '.join(DATABASE_KINDS)}."
+                f"deploy_databases: unsupported database {str(kind)!r}; supported: {kinds}."
             )
-        origin = f"deploy_databases.{kind}"
-        extras = None
-        if kind == "valkey" and isinstance(value, dict):
-            extras = _mapping(value, origin, ("url", *VALKEY_EXTRAS))
-            value = extras.get("url")
-        if value is None or value == "":
-            continue
-        url = _url(value, origin, f"{kind}://USER:PASSWORD@HOST:PORT/NAME")
-        prefix = f"{kind.upper()}_DB"
-        env.update(url_env(prefix, url, origin))
-        path = urllib.parse.urlparse(url).path
-        if path:
-            env[f"{prefix}_NAME"] = path.removeprefix("/")
-        if kind == "valkey":
-            for key, name in VALKEY_EXTRAS.items():
-                env[name] = _text((extras or {}).get(key, ""), f"{origin}.{key}")
+        env.update(_database_kind_env(kind, value))
     return env
 
 
@@ -264,7 +294,9 @@ def smtp_env(smtp):
         "user": _text(values["user"], "deploy_smtp.user") if "user" in values else None,
         "password": _text(values["password"], "deploy_smtp.password") if "password" in values else None,
         "auth_type": (
-            _choice(values["auth_type"], "deploy_smtp.auth_type", SMTP_AUTH_TYPES) if "auth_type" in values else None
+            _choice(values["auth_type"], "deploy_smtp.auth_type", SMTP_AUTH_TYPES)
+            if "auth_type" in values
+            else None
         ),
         "transport_security": (
             _choice(values["transport_security"], "deploy_smtp.transport_security", SMTP_TRANSPORT_SECURITY)
@@ -288,7 +320,9 @@ def saml_env(saml):
     env = {"SAML_ENTITY_ID": _text(values["entity_id"], "deploy_saml.entity_id")}
     for key in ("metadata_url", "single_sign_on_redirect_url"):
         if key in values:
-            env[f"SAML_{key.upper()}"] = _url(values[key], f"deploy_saml.{key}", "https://idp.example.com/saml")
+            env[f"SAML_{key.upper()}"] = _url(
+                values[key], f"deploy_saml.{key}", "https://idp.example.com/saml"
+            )
     certificate = values.get("signing_certificate", "")
     if isinstance(certificate, list):
         certificate = ",".join(_string_list(certificate, "deploy_saml.signing_certificate"))
@@ -300,7 +334,11 @@ def openfga_env(openfga):
     """``deploy_openfga`` -> ``FGA_STORE_ID``, ``FGA_TOKEN``, ``FGA_GRPC_API_URL``, ``FGA_HTTP_API_URL``
     (each only when given; the charm passes the API URLs as they are, ``host:port`` included)."""
     values = _mapping(openfga, "deploy_openfga", OPENFGA_KEYS)
-    return {f"FGA_{key.upper()}": _text(values[key], f"deploy_openfga.{key}") for key in OPENFGA_KEYS if key in values}
+    return {
+        f"FGA_{key.upper()}": _text(values[key], f"deploy_openfga.{key}")
+        for key in OPENFGA_KEYS
+        if key in values
+    }
 
 
 def tracing_env(tracing, app_name=""):
@@ -341,14 +379,17 @@ def oidc_env(oidc):
         scopes = _text(values["scopes"], f"{origin}.scopes")
         if "openid" not in scopes.split():
             raise DeployConfigError(
-                f"{origin}.scopes: The 'openid' scope is required for OAuth integration, please add it to the scopes."
+                f"{origin}.scopes: The 'openid' scope is required for OAuth integration, "
+                "please add it to the scopes."
             )
         prefix = f"{OIDC_PREFIX}{name.upper()}_"
         for key, suffix in OIDC_KEYS.items():
             if key == "scopes":
                 env[prefix + suffix] = json.dumps({"scope": scopes})
             elif key in OIDC_URLS:
-                env[prefix + suffix] = _url(values[key], f"{origin}.{key}", "https://idp.example.com/oauth2/auth")
+                env[prefix + suffix] = _url(
+                    values[key], f"{origin}.{key}", "https://idp.example.com/oauth2/auth", ("http", "https")
+                )
             else:
                 env[prefix + suffix] = _text(values[key], f"{origin}.{key}")
     return env
@@ -391,7 +432,9 @@ def integrations_env(integrations, app_name=""):
     if integrations is None:
         return {}
     if not isinstance(integrations, dict):
-        raise DeployConfigError(f"the environment families must be a mapping, got {_type_name(integrations)}.")
+        raise DeployConfigError(
+            f"the environment families must be a mapping, got {_type_name(integrations)}."
+        )
     unknown = sorted(str(name) for name in integrations if name not in FAMILIES)
     if unknown:
         raise DeployConfigError(

@@ -92,7 +92,7 @@ def framework_env(framework, prefix=CONFIG_PREFIX):
     return env
 
 
-def app_environment(config=None, framework=None, databases=None, env=None, integrations=None, app_name=""):
+def app_environment(config=None, framework=None, databases=None, env=None, *, integrations=None, app_name=""):
     """The whole application environment.
 
     Precedence as in the charm: user options < framework options (a user option can never

@@ -189,8 +189,8 @@ def deploy_plan(state, settings):
         settings["framework"],
         settings["databases"],
         settings["env"],
-        settings.get("integrations"),
-        state["app"],
+        integrations=settings.get("integrations"),
+        app_name=state["app"],
     )
     gunicorn_command = json.loads(labels[LABELS["gunicorn_command"]])
     migration = json.loads(labels.get(LABELS["migration"]) or "null")
@@ -230,7 +230,12 @@ def release_env(settings, plan, secret_key):
     env = {"GUNICORN_CMD_ARGS": plan["gunicorn_args"], **(settings["env"] or {})}
     return env_file_content(
         app_environment(
-            settings["config"], framework, settings["databases"], env, settings.get("integrations"), plan["app"]
+            settings["config"],
+            framework,
+            settings["databases"],
+            env,
+            integrations=settings.get("integrations"),
+            app_name=plan["app"],
         )
     )
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible_collections.flaskrock.paas.plugins.plugin_utils._charm_env import FAMILIES
 
 ROLE = Path(__file__).resolve().parents[3] / "roles" / "deploy"
 DEFAULTS = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
@@ -60,8 +61,6 @@ def test_secret_variables_are_no_log(entry_point):
 
 
 def test_every_family_variable_feeds_the_role_settings_and_the_playbook_check():
-    from ansible_collections.flaskrock.paas.plugins.plugin_utils._charm_env import FAMILIES
-
     role_vars = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
     assert role_vars["_deploy_settings"]["integrations"] == {
         family: f"{{{{ deploy_{family} }}}}" for family in FAMILIES

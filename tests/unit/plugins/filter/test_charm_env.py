@@ -32,7 +32,10 @@ from ansible_collections.flaskrock.paas.plugins.plugin_utils._charm_env import (
     smtp_env,
     tracing_env,
 )
-from ansible_collections.flaskrock.paas.plugins.plugin_utils._deploy_env import app_environment, env_file_content
+from ansible_collections.flaskrock.paas.plugins.plugin_utils._deploy_env import (
+    app_environment,
+    env_file_content,
+)
 from ansible_collections.flaskrock.paas.plugins.plugin_utils._mask_secrets import MASK, mask, secret_values
 
 FILTERS = FilterModule().filters()
@@ -41,7 +44,9 @@ FILTERS = FilterModule().filters()
 
 
 def test_postgresql_full_dsn_like_the_charm():
-    url = "postgresql://testingusername:testingpassword@netlocation.test:5432/testingdbname?parameter=testparam"
+    url = (
+        "postgresql://testingusername:testingpassword@netlocation.test:5432/testingdbname?parameter=testparam"
+    )
     assert database_env({"postgresql": url}) == {
         "POSTGRESQL_DB_CONNECT_STRING": url,
         "POSTGRESQL_DB_FRAGMENT": "",
@@ -72,10 +77,14 @@ def test_minimum_dsn_sets_empty_parts_and_leaves_out_absent_ones_like_the_charm(
 
 
 def test_mongodb_root_path_gives_an_empty_name_like_the_charm():
-    url = "mongodb+srv://testinguser:testingpassword@cluster0.example.mongodb.net/?retryWrites=true&w=majority"
+    url = (
+        "mongodb+srv://testinguser:testingpassword@cluster0.example.mongodb.net/?retryWrites=true&w=majority"
+    )
     env = database_env({"mongodb": url})
     assert env["MONGODB_DB_NAME"] == "" and env["MONGODB_DB_PATH"] == "/"
-    assert env["MONGODB_DB_SCHEME"] == "mongodb+srv" and env["MONGODB_DB_QUERY"] == "retryWrites=true&w=majority"
+    assert (
+        env["MONGODB_DB_SCHEME"] == "mongodb+srv" and env["MONGODB_DB_QUERY"] == "retryWrites=true&w=majority"
+    )
 
 
 def test_redis_with_query_and_no_path_like_the_charm():
@@ -92,8 +101,14 @@ def test_every_database_kind_gives_every_name(kind):
     prefix = f"{kind.upper()}_DB"
     names = {f"{prefix}_CONNECT_STRING", f"{prefix}_NAME", *(f"{prefix}_{part}" for part in URL_PARTS)}
     assert names <= set(env)
-    assert env[f"{prefix}_PARAMS"] == "p" and env[f"{prefix}_FRAGMENT"] == "frag"
-    assert env[f"{prefix}_PATH"] == "/base" and env[f"{prefix}_NAME"] == "base"
+    # urlparse splits ;params only for schemes such as http: here they stay in the path (as in the charm).
+    assert (
+        env[f"{prefix}_PARAMS"] == ""
+        and env[f"{prefix}_FRAGMENT"] == "frag"
+        and env[f"{prefix}_QUERY"] == "q=1"
+    )
+    assert env[f"{prefix}_PATH"] == "/base;p" and env[f"{prefix}_NAME"] == "base;p"
+    assert env[f"{prefix}_USERNAME"] == "user" and env[f"{prefix}_PORT"] == "1234"
 
 
 def test_valkey_gets_its_extra_variables_always_set():
@@ -201,7 +216,7 @@ def test_s3_host_uri_style_is_the_virtual_addressing_style():
 
 
 def test_s3_tls_ca_chain_is_set_without_attributes():
-    """The charm tests `attributes` before writing S3_TLS_CA_CHAIN (a slip); a given chain is never dropped here."""
+    """The charm tests `attributes` before writing S3_TLS_CA_CHAIN (a slip); a given chain is kept here."""
     env = s3_env({key: S3_FULL[key] for key in ("access_key", "secret_key", "bucket", "tls_ca_chain")})
     assert json.loads(env["S3_TLS_CA_CHAIN"]) == S3_FULL["tls_ca_chain"] and "S3_ATTRIBUTES" not in env
 
@@ -234,8 +249,16 @@ def test_smtp_like_the_charm():
 
 
 def test_smtp_none_values_are_left_out_and_skip_ssl_verify_is_python_text():
-    env = smtp_env({"host": "mail", "port": "25", "auth_type": "none", "transport_security": "none",
-                    "skip_ssl_verify": "true", "domain": ""})
+    env = smtp_env(
+        {
+            "host": "mail",
+            "port": "25",
+            "auth_type": "none",
+            "transport_security": "none",
+            "skip_ssl_verify": "true",
+            "domain": "",
+        }
+    )
     assert env == {"SMTP_HOST": "mail", "SMTP_PORT": "25", "SMTP_SKIP_SSL_VERIFY": "True"}
 
 
@@ -260,8 +283,12 @@ def test_saml_like_the_charm():
 
 
 def test_openfga_like_the_charm():
-    fga = {"store_id": "test-store-id", "token": "test-token", "grpc_api_url": "localhost:8081",
-           "http_api_url": "localhost:8080"}
+    fga = {
+        "store_id": "test-store-id",
+        "token": "test-token",
+        "grpc_api_url": "localhost:8081",
+        "http_api_url": "localhost:8080",
+    }
     assert openfga_env(fga) == {
         "FGA_GRPC_API_URL": "localhost:8081",
         "FGA_HTTP_API_URL": "localhost:8080",
@@ -324,7 +351,10 @@ def test_oidc_providers_each_get_their_names():
         ({"my-idp": OIDC}, "provider name 'my-idp' must start with a letter and hold only letters"),
         ({"oidc": {key: OIDC[key] for key in OIDC if key != "jwks_url"}}, r"missing: jwks_url"),
         ({"oidc": {**OIDC, "userinfo_url": "x"}}, "unknown key 'userinfo_url'; known keys: client_id"),
-        ({"oidc": {**OIDC, "user_url": "/userinfo"}}, "deploy_oidc.oidc.user_url must be a http or https URL"),
+        (
+            {"oidc": {**OIDC, "user_url": "/userinfo"}},
+            "deploy_oidc.oidc.user_url must be a http or https URL",
+        ),
         ({"oidc": "client-id"}, "deploy_oidc.oidc must be a mapping of client_id"),
         (["oidc"], "deploy_oidc must be a mapping of provider names"),
     ],
@@ -339,7 +369,11 @@ def test_bad_oidc_is_refused(oidc, message):
 
 def test_proxy_variables_in_both_cases_like_the_charm():
     env = http_proxy_env(
-        {"http_proxy": "http://proxy:3128", "https_proxy": "http://proxy:3129", "no_proxy": ["localhost", ".internal"]}
+        {
+            "http_proxy": "http://proxy:3128",
+            "https_proxy": "http://proxy:3129",
+            "no_proxy": ["localhost", ".internal"],
+        }
     )
     assert env == {
         "http_proxy": "http://proxy:3128",
@@ -350,7 +384,10 @@ def test_proxy_variables_in_both_cases_like_the_charm():
         "NO_PROXY": "localhost,.internal",
     }
     assert set(env) == set(PROXY_KEYS) | {key.upper() for key in PROXY_KEYS}
-    assert http_proxy_env({"http_proxy": "", "no_proxy": "127.0.0.1"}) == {"no_proxy": "127.0.0.1", "NO_PROXY": "127.0.0.1"}
+    assert http_proxy_env({"http_proxy": "", "no_proxy": "127.0.0.1"}) == {
+        "no_proxy": "127.0.0.1",
+        "NO_PROXY": "127.0.0.1",
+    }
 
 
 # --- the families together, bad inputs -------------------------------------------------------------
@@ -384,8 +421,11 @@ def test_every_family_reaches_the_app_environment_after_the_framework_and_before
 
 
 def test_unknown_family_lists_the_known_ones():
-    with pytest.raises(DeployConfigError, match=r"unknown environment family 'kafka'; known families: databases, "
-                       r"rabbitmq, s3, smtp, saml, openfga, tracing, oidc, http_proxy"):
+    with pytest.raises(
+        DeployConfigError,
+        match=r"unknown environment family 'kafka'; known families: databases, "
+        r"rabbitmq, s3, smtp, saml, openfga, tracing, oidc, http_proxy",
+    ):
         integrations_env({"kafka": "x"})
 
 
@@ -395,42 +435,101 @@ SECRET = "sekret-Q7-never-shown"
 @pytest.mark.parametrize(
     ("databases", "integrations", "message"),
     [
-        ({"oracle": "oracle://x"}, {}, "deploy_databases: unsupported database 'oracle'; supported: postgresql, "
-         "mysql, mongodb, redis, valkey."),
-        ({"postgresql": f"app:{SECRET}@db:5432/app"}, {}, "deploy_databases.postgresql must be a URL with a scheme, "
-         "like postgresql://USER:PASSWORD@HOST:PORT/NAME"),
-        ({"postgresql": f"postgresql://app:{SECRET}@db:99999/app"}, {}, "deploy_databases.postgresql has an invalid port"),
+        (
+            {"oracle": "oracle://x"},
+            {},
+            "deploy_databases: unsupported database 'oracle'; supported: postgresql, "
+            "mysql, mongodb, redis, valkey.",
+        ),
+        (
+            {"postgresql": f"app:{SECRET}@db:5432/app"},
+            {},
+            "deploy_databases.postgresql must be a URL with a scheme, "
+            "like postgresql://USER:PASSWORD@HOST:PORT/NAME",
+        ),
+        (
+            {"postgresql": f"postgresql://app:{SECRET}@db:99999/app"},
+            {},
+            "deploy_databases.postgresql has an invalid port",
+        ),
         ({"postgresql": ["postgresql://x"]}, {}, "deploy_databases.postgresql must be a string, got a list."),
         (["postgresql://x"], {}, "deploy_databases must be a mapping of postgresql, mysql"),
         ({"valkey": {"url": "valkey://v", "modes": "x"}}, {}, "deploy_databases.valkey: unknown key 'modes'"),
-        ({}, {"rabbitmq": f"guest:{SECRET}@rabbit:5672/"}, "deploy_rabbitmq must be a URL with a scheme, like amqp://"),
+        (
+            {},
+            {"rabbitmq": f"guest:{SECRET}@rabbit:5672/"},
+            "deploy_rabbitmq must be a URL with a scheme, like amqp://",
+        ),
         ({}, {"rabbitmq": {"url": "amqp://x"}}, "deploy_rabbitmq must be a string, got a mapping."),
-        ({}, {"s3": {"acess_key": SECRET}}, "deploy_s3: unknown key 'acess_key'; known keys: access_key, secret_key, "
-         "region, storage_class, bucket, endpoint, path, api_version, uri_style, attributes, tls_ca_chain."),
-        ({}, {"s3": {"bucket": "b"}}, "deploy_s3 needs access_key, secret_key, bucket (missing: access_key, secret_key)"),
-        ({}, {"s3": {**S3_FULL, "attributes": "h:v"}}, "deploy_s3.attributes must be a list of strings, got a str."),
+        (
+            {},
+            {"s3": {"acess_key": SECRET}},
+            "deploy_s3: unknown key 'acess_key'; known keys: access_key, secret_key, "
+            "region, storage_class, bucket, endpoint, path, api_version, uri_style, attributes, "
+            "tls_ca_chain.",
+        ),
+        (
+            {},
+            {"s3": {"bucket": "b"}},
+            "deploy_s3 needs access_key, secret_key, bucket (missing: access_key, secret_key)",
+        ),
+        (
+            {},
+            {"s3": {**S3_FULL, "attributes": "h:v"}},
+            "deploy_s3.attributes must be a list of strings, got a str.",
+        ),
         ({}, {"s3": {**S3_FULL, "endpoint": "s3.example"}}, "deploy_s3.endpoint must be a URL with a scheme"),
         ({}, {"s3": "bucket"}, "deploy_s3 must be a mapping of access_key"),
-        ({}, {"smtp": {"host": "mail", "port": 70000}}, "deploy_smtp.port must be a port number from 1 to 65535."),
-        ({}, {"smtp": {"host": "mail", "port": 25, "auth_type": "login"}}, "deploy_smtp.auth_type must be one of "
-         "none, not_provided, plain."),
-        ({}, {"smtp": {"host": "mail", "port": 25, "transport_security": "ssl"}}, "deploy_smtp.transport_security "
-         "must be one of none, starttls, tls."),
-        ({}, {"smtp": {"host": "mail", "port": 25, "skip_ssl_verify": "maybe"}}, "deploy_smtp.skip_ssl_verify must "
-         "be true or false"),
+        (
+            {},
+            {"smtp": {"host": "mail", "port": 70000}},
+            "deploy_smtp.port must be a port number from 1 to 65535.",
+        ),
+        (
+            {},
+            {"smtp": {"host": "mail", "port": 25, "auth_type": "login"}},
+            "deploy_smtp.auth_type must be one of none, not_provided, plain.",
+        ),
+        (
+            {},
+            {"smtp": {"host": "mail", "port": 25, "transport_security": "ssl"}},
+            "deploy_smtp.transport_security must be one of none, starttls, tls.",
+        ),
+        (
+            {},
+            {"smtp": {"host": "mail", "port": 25, "skip_ssl_verify": "maybe"}},
+            "deploy_smtp.skip_ssl_verify must be true or false",
+        ),
         ({}, {"smtp": {"port": 25}}, "deploy_smtp needs host, port (missing: host)"),
         ({}, {"saml": {"metadata_url": "https://idp"}}, "deploy_saml needs entity_id"),
-        ({}, {"saml": {"entity_id": "e", "metadata_url": "idp/metadata"}}, "deploy_saml.metadata_url must be a URL"),
-        ({}, {"openfga": {"store": "x"}}, "deploy_openfga: unknown key 'store'; known keys: store_id, token, "
-         "grpc_api_url, http_api_url."),
+        (
+            {},
+            {"saml": {"entity_id": "e", "metadata_url": "idp/metadata"}},
+            "deploy_saml.metadata_url must be a URL",
+        ),
+        (
+            {},
+            {"openfga": {"store": "x"}},
+            "deploy_openfga: unknown key 'store'; known keys: store_id, token, grpc_api_url, http_api_url.",
+        ),
         ({}, {"openfga": {"token": ["t"]}}, "deploy_openfga.token must be a string, got a list."),
         ({}, {"tracing": {"service_name": "x"}}, "deploy_tracing needs endpoint"),
         ({}, {"tracing": {"endpoint": "tempo:4318"}}, "deploy_tracing.endpoint must be a http or https URL"),
-        ({}, {"http_proxy": {"https_proxy": f"socks5://u:{SECRET}@proxy"}}, "deploy_http_proxy.https_proxy must be "
-         "a http or https URL"),
-        ({}, {"http_proxy": {"ftp_proxy": "x"}}, "deploy_http_proxy: unknown key 'ftp_proxy'; known keys: http_proxy, "
-         "https_proxy, no_proxy."),
-        ({}, {"http_proxy": {"no_proxy": {"a": 1}}}, "deploy_http_proxy.no_proxy must be a string, got a mapping."),
+        (
+            {},
+            {"http_proxy": {"https_proxy": f"socks5://u:{SECRET}@proxy"}},
+            "deploy_http_proxy.https_proxy must be a http or https URL",
+        ),
+        (
+            {},
+            {"http_proxy": {"ftp_proxy": "x"}},
+            "deploy_http_proxy: unknown key 'ftp_proxy'; known keys: http_proxy, https_proxy, no_proxy.",
+        ),
+        (
+            {},
+            {"http_proxy": {"no_proxy": {"a": 1}}},
+            "deploy_http_proxy.no_proxy must be a string, got a mapping.",
+        ),
         ({}, {"kafka": {}}, "unknown environment family 'kafka'"),
         ({}, "s3", "the environment families must be a mapping, got a str."),
     ],
@@ -451,7 +550,10 @@ def test_problems_reports_every_family_at_once_and_nothing_when_valid():
         {"s3": {"bucket": "b"}, "tracing": {"endpoint": "tempo"}, "kafka": 1}, {"oracle": "x"}
     )
     assert [problem.split(" ")[0] for problem in found] == [
-        "deploy_databases:", "unknown", "deploy_s3", "deploy_tracing.endpoint",
+        "deploy_databases:",
+        "unknown",
+        "deploy_s3",
+        "deploy_tracing.endpoint",
     ]
     assert FILTERS["deploy_env_problems"](EVERY_FAMILY, {"postgresql": "postgresql://db/app"}, "shop") == []
     assert FILTERS["deploy_env_problems"]({}) == []
