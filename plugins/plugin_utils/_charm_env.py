@@ -458,7 +458,11 @@ def _collect(found, function, *args):
 def problems(databases=None, integrations=None, app_name=""):
     """Every problem of the families at once (messages without values): empty when all are valid."""
     found = []
-    _collect(found, database_env, databases)
+    if isinstance(databases, dict):
+        for kind, value in databases.items():
+            _collect(found, database_env, {kind: value})
+    else:
+        _collect(found, database_env, databases)
     if not isinstance(integrations, dict):
         _collect(found, integrations_env, integrations, app_name)
         return found

@@ -281,7 +281,7 @@ def test_bad_inputs_fail_before_any_host_is_touched(work, name, value, message):
      "deploy_s3: unknown key 'acess_key'; known keys: access_key, secret_key, region"),
     ("deploy_rabbitmq", f"guest:{SECRETS['rabbit']}@rabbit.invalid:5672/",
      "deploy_rabbitmq must be a URL with a scheme, like amqp://USER:PASSWORD@HOST:5672/VHOST"),
-    ("deploy_smtp", "mail.invalid:25", "deploy_smtp"),
+    ("deploy_smtp", "mail.invalid:25", "argument 'deploy_smtp' is of type str and we were unable to convert"),
 ])
 def test_bad_environment_families_fail_before_any_host_is_touched(work, name, value, message):
     before = container_id()

@@ -547,10 +547,12 @@ def test_bad_inputs_are_refused_with_what_to_fix_and_without_the_value(databases
 
 def test_problems_reports_every_family_at_once_and_nothing_when_valid():
     found = FILTERS["deploy_env_problems"](
-        {"s3": {"bucket": "b"}, "tracing": {"endpoint": "tempo"}, "kafka": 1}, {"oracle": "x"}
+        {"s3": {"bucket": "b"}, "tracing": {"endpoint": "tempo"}, "kafka": 1},
+        {"oracle": "x", "redis": "cache:6379"},
     )
     assert [problem.split(" ")[0] for problem in found] == [
         "deploy_databases:",
+        "deploy_databases.redis",
         "unknown",
         "deploy_s3",
         "deploy_tracing.endpoint",
