@@ -105,9 +105,11 @@ _OIDC_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 def _type_name(value):
-    return {dict: "a mapping", list: "a list", bool: "a boolean", int: "a number", float: "a number"}.get(
-        type(value), "a " + type(value).__name__
-    )
+    """What ``value`` is, in words (Ansible's tagged subclasses of str, dict... count as their base)."""
+    for kind, name in ((bool, "a boolean"), (str, "a str"), (dict, "a mapping"), (list, "a list")):
+        if isinstance(value, kind):
+            return name
+    return "a number" if isinstance(value, (int, float)) else "a " + type(value).__name__
 
 
 def _mapping(value, origin, known):

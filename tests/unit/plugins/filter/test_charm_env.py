@@ -545,6 +545,18 @@ def test_bad_inputs_are_refused_with_what_to_fix_and_without_the_value(databases
         FILTERS["deploy_app_env"]({}, databases=databases, integrations=integrations)
 
 
+def test_type_names_count_subclasses_as_their_base():
+    class TaggedDict(dict):
+        pass
+
+    with pytest.raises(DeployConfigError, match="deploy_rabbitmq must be a string, got a mapping."):
+        rabbitmq_env(TaggedDict(url="amqp://x"))
+    with pytest.raises(DeployConfigError, match="deploy_s3.bucket must be a string, got a boolean."):
+        s3_env({"access_key": "a", "secret_key": "s", "bucket": True})
+    with pytest.raises(DeployConfigError, match="deploy_openfga.token must be a string, got a list."):
+        openfga_env({"token": [1]})
+
+
 def test_problems_reports_every_family_at_once_and_nothing_when_valid():
     found = FILTERS["deploy_env_problems"](
         {"s3": {"bucket": "b"}, "tracing": {"endpoint": "tempo"}, "kafka": 1},
