@@ -549,11 +549,11 @@ def test_type_names_count_subclasses_as_their_base():
     class TaggedDict(dict):
         pass
 
-    with pytest.raises(DeployConfigError, match="deploy_rabbitmq must be a string, got a mapping."):
+    with pytest.raises(DeployConfigError, match=r"deploy_rabbitmq must be a string, got a mapping\."):
         rabbitmq_env(TaggedDict(url="amqp://x"))
-    with pytest.raises(DeployConfigError, match="deploy_s3.bucket must be a string, got a boolean."):
+    with pytest.raises(DeployConfigError, match=r"deploy_s3.bucket must be a string, got a boolean\."):
         s3_env({"access_key": "a", "secret_key": "s", "bucket": True})
-    with pytest.raises(DeployConfigError, match="deploy_openfga.token must be a string, got a list."):
+    with pytest.raises(DeployConfigError, match=r"deploy_openfga.token must be a string, got a list\."):
         openfga_env({"token": [1]})
 
 
