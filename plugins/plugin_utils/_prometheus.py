@@ -9,7 +9,8 @@ Prometheus scrapes (the statsd-exporter metrics as the deploy publishes them: th
 the direct mode, HAProxy's metrics listener behind the proxy) with the labels ``app``, ``release``,
 ``host`` and ``job``. The shipped alert rules and dashboard (``observability/``) select on
 ``job="flaskrock"``; a target's own ``job`` label wins over the scrape config's ``job_name``, so they
-match whatever the user calls the scrape job. Exposed by the filter ``flaskrock.paas.deploy_prometheus_target``.
+match whatever the user calls the scrape job. Exposed by the filter
+``flaskrock.paas.deploy_prometheus_target``.
 """
 
 from __future__ import annotations
