@@ -12,13 +12,11 @@ from ansible_collections.flaskrock.paas.plugins.plugin_utils._prometheus import 
 
 
 def deploy_prometheus_target(plan, settings):
+    """The app's file_sd target file on this host (see plugin_utils/_prometheus.py)."""
     try:
         return prometheus_target(plan, settings)
     except (PrometheusTargetError, KeyError, TypeError, ValueError) as exc:
         raise AnsibleFilterError(str(exc)) from None
-
-
-deploy_prometheus_target.__doc__ = prometheus_target.__doc__
 
 
 class FilterModule:
