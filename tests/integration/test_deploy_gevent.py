@@ -81,18 +81,20 @@ def test_a_real_prometheus_scrapes_the_app_through_the_deploys_file_sd_target(wo
     prometheus = Prometheus(tmp_path, PROMETHEUS_PORT, [target_file])
     try:
         up = prometheus.wait_for(
-            lambda: [t for t in prometheus.targets() if t["labels"].get("app") == APP and t["health"] == "up"
-                     ],
-            "the app's target to be up")
+            lambda: [target for target in prometheus.targets()
+                     if target["labels"].get("app") == APP and target["health"] == "up"],
+            "the app's target to be up",
+        )
         # The target's own job label wins over the scrape job's name: the shipped rules match it.
         assert up[0]["labels"] == {"app": APP, "host": "localhost", "job": "flaskrock", "release": release,
                                    "instance": f"127.0.0.1:{METRICS}"}
         assert up[0]["scrapePool"] == "flaskrock-apps"
+        before = _exported_requests()
         for path in ["/"] * 10 + ["/io"] * 5 + ["/no-such-page"] * 3:
             http_get(f"http://127.0.0.1:{HTTP}{path}")
         # Two scrapes after the requests reached the exporter: rate() has its two samples.
-        exported = prometheus.wait_for(lambda: _exported_requests() >= 18,
-                                       "the exporter to count the requests")
+        exported = prometheus.wait_for(lambda: _exported_requests(at_least=before + 18),
+                                       "the exporter to count the 18 requests")
         prometheus.wait_for(
             lambda: prometheus.query(f'count_over_time(flask_requests{{app="{APP}"}}[1m]) >= 2 '
                                      f'and flask_requests{{app="{APP}"}} >= {exported}')["data"]["result"],
@@ -117,7 +119,9 @@ def test_a_real_prometheus_scrapes_the_app_through_the_deploys_file_sd_target(wo
         prometheus.stop()
 
 
-def _exported_requests():
+def _exported_requests(at_least=0):
+    """flask_requests as the app's statsd-exporter exports it; 0 while it is below ``at_least``."""
     status, body = http_get(f"http://127.0.0.1:{METRICS}/metrics")
     found = re.search(r"^flask_requests (\d+)", body, re.MULTILINE) if status == 200 else None
-    return int(found.group(1)) if found else 0
+    value = int(found.group(1)) if found else 0
+    return value if value >= at_least else 0
