@@ -18,11 +18,12 @@ SCOPE_SECONDS = {
     "test_molecule.py::TestScenario_docker_engine": 300,
     "test_molecule.py::TestScenario_proxy": 250,
     "test_rock_distribute.py": 180,
-    "test_deploy_gevent.py": 150,
+    "test_deploy_gevent.py": 160,
     "test_awx_runner.py": 150,
     "test_app_syntax.py": 100,
     "test_rock.py": 100,
     "test_docker_engine.py": 80,
+    "test_deploy_prometheus_tasks.py": 20,
 }
 
 

@@ -22,6 +22,8 @@ ROCK_PLAYBOOK = """\
 # Containers, volumes and host state a deploy of <app> may leave behind.
 HOST_STATE_DIR = Path("/var/lib/flaskrock")
 AUDIT_LOG_DIR = Path("/var/log/flaskrock")
+# The deploy role's default deploy_prometheus_file_sd_dir (the tests deploy with the default).
+PROMETHEUS_FILE_SD_DIR = Path("/etc/prometheus/file_sd")
 # remove_app keeps the layers of the images it removes under this repository until the end of the
 # test run (scripts/test.sh sets FLASKROCK_TEST_CACHE_ID; a bare pytest run uses its own id and
 # drops them when the session ends): the next test building the same project on the same base
@@ -139,7 +141,8 @@ def remove_app(app, repository=None):
     Containers and volumes named <app> or <app>-* (the release, <app>-previous, -migrate,
     -check-config, -volume-owner, <app>-data), the images <repository>:* and
     <repository>-build-stage:* (``repository`` defaults to ``app``), and the host state
-    /var/lib/flaskrock/<app> and audit log /var/log/flaskrock/<app>.log. The removed images' layers
+    /var/lib/flaskrock/<app>, audit log /var/log/flaskrock/<app>.log and Prometheus target file
+    /etc/prometheus/file_sd/flaskrock-<app>.yml. The removed images' layers
     stay in Docker's build cache until the end of the test run (``keep_layers``).
     """
     repository = repository or app
@@ -160,6 +163,7 @@ def remove_app(app, repository=None):
             subprocess.run(["docker", "rmi", "-f", *tags], capture_output=True, check=False)
     shutil.rmtree(HOST_STATE_DIR / app, ignore_errors=True)
     (AUDIT_LOG_DIR / f"{app}.log").unlink(missing_ok=True)
+    (PROMETHEUS_FILE_SD_DIR / f"flaskrock-{app}.yml").unlink(missing_ok=True)
 
 
 def image_tags(repository):

@@ -40,7 +40,10 @@ def test_artifact_is_named_after_galaxy_yml(artifact):
 def test_artifact_holds_the_collection(artifact):
     names = member_names(artifact)
     for expected in ("MANIFEST.json", "FILES.json", "README.md", "meta/runtime.yml",
-                     "plugins/modules/flask_project.py", "playbooks/deploy.yml"):
+                     "plugins/modules/flask_project.py", "playbooks/deploy.yml",
+                     "observability/grafana/flaskrock-flask.json",
+                     "observability/prometheus/flaskrock-flask.rules.yml",
+                     "observability/prometheus/flaskrock-flask.rules.test.yml"):
         assert expected in names
     for role in ("docker_engine", "rock", "deploy"):
         assert f"roles/{role}/meta/argument_specs.yml" in names
