@@ -6,7 +6,6 @@ directory and ports PORT_BASE+20..39). Pollers hit the proxy every ~20 ms from t
 releases: a release, a refused release and a rollback must not fail a single request.
 """
 
-import datetime
 import hashlib
 import http.client
 import json
@@ -18,10 +17,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from certificates import certificate
 from deploy_helpers import (
     PORT_BASE,
     REPO_ROOT,
@@ -204,29 +200,6 @@ def proxy_config_sha():
 def container_id(name=APP):
     info = docker_inspect(name)
     return info and info["Id"]
-
-
-def certificate(names, days=30, key=None, expired=False):
-    """(certificate PEM, key PEM) of a self-signed certificate for names."""
-    key = key or ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
-    start = now - datetime.timedelta(days=days + 2) if expired else now - datetime.timedelta(days=1)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name) for name in names]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem.decode()
 
 
 def test_deploy_serves_http_https_and_metrics_through_the_proxy(work):
