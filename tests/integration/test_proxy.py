@@ -317,7 +317,7 @@ def test_duplicate_domain_and_bad_certificates_change_nothing(work):
     subprocess.run(["docker", "run", "-d", "--name", foreign, "--entrypoint", "sleep", image, "600"],
                    capture_output=True, check=True)  # fmt: skip
     try:
-        rc, output = deploy_other(work, deploy_config={"greeting": "Hi from app B, again"})
+        rc, output = deploy_other(work)
         assert rc != 0
         assert f"A container named {foreign} exists that no deploy of {OTHER} started" in output
         assert docker_inspect(foreign)["State"]["Running"]
