@@ -381,7 +381,8 @@ def measure_proxy(options):
             apps[name] = proxy_app(name)
         for name, (_example, _worker, path, domain, _metrics, _backend) in PROXY_APPS.items():
             wait_until_up(f"http://127.0.0.1:{PROXY_HTTP}{path}", host=domain)
-            results["cases"][name] = proxy_cases(name, apps[name], options.connections)
+            if not options.ratios_only:
+                results["cases"][name] = proxy_cases(name, apps[name], options.connections)
         if not options.cases_only:
             for name in PROXY_APPS:
                 results["throughput"][name] = proxy_throughput(name, options)
@@ -564,6 +565,7 @@ def main():
     parser.add_argument(
         "--cases-only", action="store_true", help="only the zero-failure releases (no ratios)"
     )
+    parser.add_argument("--ratios-only", action="store_true", help="only the throughput rounds (no releases)")
     parser.add_argument("--noop", action="store_true", help="only the no-op redeploy against 10 stat tasks")
     parser.add_argument("--switch", action="store_true", help="only the redeploy under load, direct vs proxy")
     options = parser.parse_args()
