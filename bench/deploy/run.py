@@ -1,27 +1,31 @@
 #!/usr/bin/env python3
-"""Benchmark of a deployed Flask rock (role flaskrock.paas.deploy) on this machine.
+"""Benchmark of a deployed Flask rock (roles flaskrock.paas.deploy and flaskrock.paas.proxy) on this machine.
 
-1. Throughput and p99 of the deployed container (published port, supervisord, statsd-exporter)
-   against bare Gunicorn from the same image with the same settings on the host network,
-   for ``/`` and the 50 ms ``/io`` endpoint of examples/hello-async, with sync and gevent workers.
-2. Wall time of a no-op redeploy and of a code-change redeploy (playbooks/deploy.yml, build included).
-3. How long the app is unreachable during a single-host redeploy (polled every 10 ms).
-4. ``--switch``: a code-change redeploy under load (wrk, 50 connections, and a 10 ms poller), in the
-   direct mode and behind the proxy (roles/proxy), one after the other in one run: failed requests
-   and the longest stretch without an answer, for each mode.
-5. ``--noop``: the no-op redeploy of examples/hello against a playbook of 10 trivial
+1. Default: two apps behind the proxy (roles/proxy, its own HAProxy ``bdeploy-proxy``): examples/hello
+   (sync, ``/``, the default app) and examples/hello-async (gevent, ``/io`` sleeps 50 ms, on a domain).
+   For each, under wrk load through the proxy: a code-change release, a failing migration, a
+   never-healthy release and a rollback; wrk's failed requests (socket errors, non-2xx/3xx) per case.
+   Then throughput through the proxy against bare Gunicorn from the same image with the same
+   settings (on the host network, and with its port published through docker-proxy), and against
+   the proxy with ``option http-server-close``, in alternated rounds: medians and ratios.
+2. ``--switch``: a code-change redeploy under load (wrk, 50 connections, and a 10 ms poller), in the
+   direct mode and behind the proxy, one after the other in one run: failed requests and the
+   longest stretch without an answer, for each mode.
+3. ``--noop``: the no-op redeploy of examples/hello against a playbook of 10 trivial
    ``ansible.builtin.stat`` tasks on the same host, alternated for several rounds (median and ratio),
    with the task counts of the no-op run.
 
-Loopback only, ports 48000-48999, every load run bounded by wrk's duration.
-    python bench/deploy/run.py [--duration 10] [--connections 50]
+Loopback only, ports 48000-48999, every load run bounded by wrk's duration (or stopped with the action
+it measures). The measuring phases hold ``flock /tmp/flaskrock-bench.lock``.
+    python bench/deploy/run.py [--duration 5] [--rounds 3] [--connections 50]
     python bench/deploy/run.py --noop [--rounds 7]
     python bench/deploy/run.py --switch [--connections 50]
 """
 
 import argparse
+import contextlib
+import fcntl
 import json
-import os
 import re
 import shutil
 import socket
@@ -46,37 +50,71 @@ from deploy_helpers import (  # noqa: E402
     remove_app,
     run_playbook,
 )
-from helpers import VENV_BIN  # noqa: E402
 
-APP = "bdeploy-async"
-HTTP, METRICS, BARE, BARE_STATSD = 48080, 48090, 48081, 48125
+BENCH_LOCK = "/tmp/flaskrock-bench.lock"
+
+
+@contextlib.contextmanager
+def bench_lock():
+    """What `flock /tmp/flaskrock-bench.lock` holds (flock(2) on the same file): one benchmark at a time."""
+    with open(BENCH_LOCK, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def prepare(example, name, prefix):
+    """A scratch directory with a copy of examples/<example> renamed to the rock ``name``, the
+    statsd_exporter stand-in, and the deploy variables every mode of this benchmark starts from."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    project = copy_project(REPO / "examples" / example, work / example, name)
+    standin = build_statsd_exporter_standin(work)
+    variables = {**base_vars(standin), "project_dir": str(project), "deploy_manage_docker": False}
+    return work, project, variables
+
+
 WORKERS = 2
+BARE_HOST, BARE_PUBLISHED, BARE_STATSD = 48081, 48082, 48125
+WRK_TIMEOUT = "5s"
 
 
-def wrk(url, duration, connections):
-    output = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    requests_per_second = float(
-        next(line for line in output.splitlines() if line.startswith("Requests/sec:")).split()[1]
-    )
-    p99_line = next(line for line in output.splitlines() if line.strip().startswith("99%"))
-    value = p99_line.split()[1]
+def wrk_summary(output):
+    """Requests, req/s, p99 (ms) and failures of one wrk run from its text output."""
+    requests = re.search(r"(\d+) requests in", output)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
     unit_ms = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-    number = float(value.rstrip("usm"))
-    unit = value[len(str(value.rstrip("usm"))) :]
-    errors = [line.strip() for line in output.splitlines() if "Non-2xx" in line or "Socket errors" in line]
-    return {"rps": requests_per_second, "p99_ms": number * unit_ms[unit], "errors": errors}
+    return {
+        "requests": int(requests.group(1)) if requests else 0,
+        "rps": float(rate.group(1)) if rate else 0.0,
+        "p99_ms": round(float(p99.group(1)) * unit_ms[p99.group(2)], 1) if p99 else None,
+        "socket_errors": sum(int(n) for n in errors.groups()) if errors else 0,
+        "non_2xx_3xx": int(non_2xx.group(1)) if non_2xx else 0,
+    }
 
 
-def wait_until_up(url, timeout=60):
+def wrk_command(url, connections, duration, host=None):
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", WRK_TIMEOUT, "--latency"]
+    return command + (["-H", f"Host: {host}"] if host else []) + [url]
+
+
+def wrk(url, duration, connections, host=None):
+    output = subprocess.run(
+        wrk_command(url, connections, duration, host), capture_output=True, text=True, check=True
+    ).stdout
+    return {**wrk_summary(output), "output": output}
+
+
+def wait_until_up(url, timeout=60, host=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2):
+            request = urllib.request.Request(url, headers={"Host": host} if host else {})
+            with urllib.request.urlopen(request, timeout=2):
                 return
         except OSError:
             time.sleep(0.2)
@@ -96,39 +134,42 @@ def statsd_sink():
     threading.Thread(target=drain, daemon=True).start()
 
 
-def bare_gunicorn(image, worker_class, gunicorn_args):
-    """Bare Gunicorn from the same image and settings: host network (no published-port proxy),
-    no supervisord, no statsd-exporter (its StatsD goes to statsd_sink)."""
-    name = f"{APP}-bare"
-    subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+# In the published baseline's network namespace: the same sink, beside Gunicorn (loopback only).
+SINK_SCRIPT = (
+    "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+    f"s.bind(('127.0.0.1', {BARE_STATSD}))\nwhile True:\n    s.recv(65536)\n"
+)
+
+
+def bare_gunicorn(name, image, worker_class, gunicorn_args, published=False):
+    """Bare Gunicorn from the same image and settings, no supervisord, no statsd-exporter (its StatsD
+    goes to a sink): on the host network (``published=False``, port BARE_HOST), or in its own network
+    namespace with its port published on 127.0.0.1:BARE_PUBLISHED (docker-proxy, like a release)."""
+    for container in (name, f"{name}-sink"):
+        subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
     command = json.loads(docker_inspect(image)["Config"]["Labels"]["io.flaskrock.paas.gunicorn-command"])
+    network = ["-p", f"127.0.0.1:{BARE_PUBLISHED}:8000"] if published else ["--network", "host"]
+    bind = "0.0.0.0:8000" if published else f"127.0.0.1:{BARE_HOST}"
     subprocess.run(
         [
-            "docker",
-            "run",
-            "-d",
-            "--name",
-            name,
-            "--network",
-            "host",
-            "-e",
-            f"GUNICORN_CMD_ARGS={gunicorn_args}",
-            "--entrypoint",
-            command[0],
-            image,
-            *command[1:],
-            "-k",
-            worker_class,
-            "--bind",
-            f"127.0.0.1:{BARE}",
-            "--statsd-host",
-            f"127.0.0.1:{BARE_STATSD}",
+            "docker", "run", "-d", "--name", name, *network,
+            "-e", f"GUNICORN_CMD_ARGS={gunicorn_args}",
+            "--entrypoint", command[0], image, *command[1:],
+            "-k", worker_class, "--bind", bind, "--statsd-host", f"127.0.0.1:{BARE_STATSD}",
         ],
         capture_output=True,
         check=True,
-    )
-    wait_until_up(f"http://127.0.0.1:{BARE}/")
-    return name
+    )  # fmt: skip
+    if published:
+        subprocess.run(
+            ["docker", "run", "-d", "--name", f"{name}-sink", "--network", f"container:{name}",
+             "--entrypoint", "python3", image, "-c", SINK_SCRIPT],
+            capture_output=True,
+            check=True,
+        )  # fmt: skip
+    port = BARE_PUBLISHED if published else BARE_HOST
+    wait_until_up(f"http://127.0.0.1:{port}/")
+    return f"http://127.0.0.1:{port}"
 
 
 def measure_downtime(url, action):
@@ -163,77 +204,269 @@ def measure_downtime(url, action):
     return result, state["longest"], state["failures"]
 
 
-SWITCH_APP = "bdeploy-switch"
-SWITCH_HTTP, SWITCH_METRICS, SWITCH_PROXY_HTTP, SWITCH_PROXY_HTTPS = 48280, 48290, 48281, 48282
-SWITCH_PROXY = "bdeploy-proxy"
-SWITCH_PROXY_DIR = Path("/var/lib/flaskrock/bdeploy-proxy")
-
-
-def wrk_until(url, connections, action):
-    """wrk against url while action() runs (stopped with SIGINT when it returns): its errors."""
-    process = subprocess.Popen(
-        ["wrk", "-t2", f"-c{connections}", "-d600s", url], stdout=subprocess.PIPE, text=True
-    )
+def wrk_until(url, connections, action, host=None):
+    """wrk against url while action() runs (stopped with SIGINT one second after it returns)."""
+    process = subprocess.Popen(wrk_command(url, connections, 900, host), stdout=subprocess.PIPE, text=True)
     try:
         result = action()
         time.sleep(1)
     finally:
         process.send_signal(2)
         output = process.communicate(timeout=30)[0]
-    requests = re.search(r"(\d+) requests in", output)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return result, {
-        "requests": int(requests.group(1)) if requests else 0,
-        "socket_errors": sum(int(n) for n in errors.groups()) if errors else 0,
-        "non_2xx_3xx": int(non_2xx.group(1)) if non_2xx else 0,
+    return result, {**wrk_summary(output), "output": output}
+
+
+def playbook(path, variables, work, expect_failure=False):
+    """ansible-playbook PATH on localhost (local connection); exits the benchmark unless its result is
+    the expected one. Returns (seconds, output)."""
+    start = time.monotonic()
+    result = run_playbook(path, local=True, extra_vars=variables, vars_dir=work, timeout=1500)
+    elapsed = time.monotonic() - start
+    if (result.returncode != 0) != expect_failure:
+        sys.exit(f"{path} {'succeeded' if expect_failure else 'failed'} unexpectedly:\n{result.output}")
+    return elapsed, result.output
+
+
+PROXY = "bdeploy-proxy"
+PROXY_HTTP, PROXY_HTTPS = 48281, 48282
+PROXY_DIR = Path("/var/lib/flaskrock/bdeploy-proxy")
+PROXY_VARS = {
+    "deploy_proxy": True,
+    "proxy_http_port": PROXY_HTTP,
+    "proxy_https_port": PROXY_HTTPS,
+    "proxy_bind_addresses": ["127.0.0.1"],
+    "proxy_name": PROXY,
+    "proxy_dir": str(PROXY_DIR),
+}
+# A migration gate both copies get (hello's migrate.sh, and one added to hello-async): it fails while
+# the release's environment has BENCH_FAIL_MIGRATION (deploy_env), so no rebuild is needed to fail it.
+FAILING_GATE = '[ -z "${BENCH_FAIL_MIGRATION:-}" ] || { echo "bench: the migration fails"; exit 3; }\n'
+# The two apps: (example, worker class, path measured, domain, metrics port, loopback block).
+PROXY_APPS = {
+    "bdeploy-sync": ("hello", "sync", "/", None, 48390, 48300),
+    "bdeploy-gevent": ("hello-async", "gevent", "/io", "io.bench.test", 48391, 48304),
+}
+
+
+def proxy_app(name):
+    """Copy, configure and deploy one app behind the bench's proxy; its deploy variables."""
+    example, worker_class, _path, domain, metrics, backend = PROXY_APPS[name]
+    work, project, variables = prepare(example, name, f"bench-{name}-")
+    migrate = project / "migrate.sh"
+    text = (
+        migrate.read_text() if migrate.exists() else "#!/usr/bin/env bash\nset -eo pipefail\necho migrated\n"
+    )
+    migrate.write_text(text.replace("set -eo pipefail\n", "set -eo pipefail\n" + FAILING_GATE, 1))
+    variables.update(
+        PROXY_VARS,
+        deploy_worker_class=worker_class,
+        deploy_workers=WORKERS,
+        deploy_graceful_timeout=10,
+        deploy_metrics_port=metrics,
+        deploy_proxy_backend_port=backend,
+        deploy_domains=[domain] if domain else [],
+    )
+    remove_app(name, name)
+    playbook(REPO / "playbooks" / "deploy.yml", variables, work)
+    return {"work": work, "project": project, "vars": variables}
+
+
+def proxy_cases(name, app, connections):
+    """The four releases under wrk through the proxy: each must fail no request."""
+    _example, _worker, path, domain, _metrics, _backend = PROXY_APPS[name]
+    url = f"http://127.0.0.1:{PROXY_HTTP}{path}"
+    deploy_playbook, rollback_playbook = (
+        REPO / "playbooks" / "deploy.yml",
+        REPO / "playbooks" / "rollback.yml",
+    )
+    variables = app["vars"]
+
+    def code_change():
+        app_py = app["project"] / "app.py"
+        app_py.write_text(app_py.read_text() + "\n# a code change for the benchmark\n")
+        return playbook(deploy_playbook, variables, app["work"])
+
+    cases = {
+        "code-change release": code_change,
+        "failing migration": lambda: playbook(
+            deploy_playbook, {**variables, "deploy_env": {"BENCH_FAIL_MIGRATION": "1"}}, app["work"], True
+        ),
+        "never-healthy release": lambda: playbook(
+            deploy_playbook,
+            {
+                **variables,
+                "deploy_env": {"GUNICORN_CMD_ARGS": "--bind 127.0.0.1:8001"},
+                "deploy_health_check_timeout": 5,
+            },
+            app["work"],
+            True,
+        ),
+        "rollback": lambda: playbook(rollback_playbook, {**variables, "deploy_app_name": name}, app["work"]),
     }
+    results = {}
+    for case, action in cases.items():
+        with bench_lock():
+            (elapsed, _output), load = wrk_until(url, connections, action, host=domain)
+        results[case] = {"playbook_s": round(elapsed, 1), "wrk": load}
+        print(f"{name} {case}: {wrk_summary(load['output'])}", file=sys.stderr)
+    return results
+
+
+def set_server_close(enabled):
+    """The bench's own HAProxy with or without `option http-server-close`, reloaded hitlessly."""
+    live = PROXY_DIR / "haproxy.cfg"
+    text = re.sub(r"\n    option http-server-close\n", "\n", live.read_text())
+    if enabled:
+        text = text.replace(
+            "\n    option httplog\n", "\n    option httplog\n    option http-server-close\n", 1
+        )
+    live.write_text(text)
+    subprocess.run(["docker", "kill", "--signal", "USR2", PROXY], capture_output=True, check=True)
+    time.sleep(2)
+
+
+def proxy_throughput(name, options):
+    """Alternated rounds: the proxy as deployed, the proxy with http-server-close, bare Gunicorn on
+    the host network and bare Gunicorn behind a published port (docker-proxy)."""
+    _example, worker_class, path, domain, _metrics, _backend = PROXY_APPS[name]
+    info = docker_inspect(name)
+    image = info["Config"]["Image"]
+    gunicorn_args = next(
+        v.split("=", 1)[1] for v in info["Config"]["Env"] if v.startswith("GUNICORN_CMD_ARGS=")
+    )
+    bare = f"{name}-bare"
+    runs = {"proxy": [], "proxy_server_close": [], "bare_host": [], "bare_published": []}
+    try:
+        base_host = bare_gunicorn(bare, image, worker_class, gunicorn_args)
+        base_published = bare_gunicorn(f"{bare}-pub", image, worker_class, gunicorn_args, published=True)
+        proxy_url = f"http://127.0.0.1:{PROXY_HTTP}"
+        with bench_lock():
+            for round_number in range(options.rounds):
+                order = list(runs)
+                order = order[round_number % len(order) :] + order[: round_number % len(order)]
+                for target in order:
+                    if target.startswith("proxy"):
+                        set_server_close(target == "proxy_server_close")
+                        result = wrk(proxy_url + path, options.duration, options.connections, host=domain)
+                    else:
+                        base = base_host if target == "bare_host" else base_published
+                        result = wrk(base + path, options.duration, options.connections)
+                    runs[target].append(result)
+        set_server_close(False)
+    finally:
+        for container in (bare, f"{bare}-pub", f"{bare}-pub-sink"):
+            subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
+    medians = {target: statistics.median(run["rps"] for run in results) for target, results in runs.items()}
+    return {
+        "worker_class": worker_class,
+        "path": path,
+        "gunicorn_args": gunicorn_args,
+        "runs": runs,
+        "median_rps": medians,
+        "ratio_proxy_vs_bare_host": round(medians["proxy"] / medians["bare_host"], 3),
+        "ratio_proxy_vs_bare_published": round(medians["proxy"] / medians["bare_published"], 3),
+        "ratio_server_close_vs_bare_host": round(medians["proxy_server_close"] / medians["bare_host"], 3),
+        "ratio_published_vs_host": round(medians["bare_published"] / medians["bare_host"], 3),
+    }
+
+
+def measure_proxy(options):
+    """Both apps behind the bench's proxy: the zero-failure releases, then the throughput ratios."""
+    results = {"connections": options.connections, "duration_s": options.duration, "rounds": options.rounds,
+               "workers": WORKERS, "wrk_timeout": WRK_TIMEOUT, "cases": {}, "throughput": {}}  # fmt: skip
+    apps = {}
+    statsd_sink()
+    try:
+        for name in PROXY_APPS:
+            apps[name] = proxy_app(name)
+        for name, (_example, _worker, path, domain, _metrics, _backend) in PROXY_APPS.items():
+            wait_until_up(f"http://127.0.0.1:{PROXY_HTTP}{path}", host=domain)
+            if not options.ratios_only:
+                results["cases"][name] = proxy_cases(name, apps[name], options.connections)
+        if not options.cases_only:
+            for name in PROXY_APPS:
+                results["throughput"][name] = proxy_throughput(name, options)
+    finally:
+        for name, app in apps.items():
+            remove_app(name, name)
+            shutil.rmtree(app["work"], ignore_errors=True)
+        subprocess.run(["docker", "rm", "-f", PROXY], capture_output=True, check=False)
+        shutil.rmtree(PROXY_DIR, ignore_errors=True)
+    print(json.dumps(results, indent=2))
+    print_proxy_tables(results)
+
+
+def print_proxy_tables(results):
+    print("\n| app | case | playbook s | wrk requests | socket errors | non-2xx/3xx |")
+    print("|---|---|---|---|---|---|")
+    for name, cases in results["cases"].items():
+        for case, row in cases.items():
+            load = row["wrk"]
+            cells = (
+                name,
+                case,
+                row["playbook_s"],
+                load["requests"],
+                load["socket_errors"],
+                load["non_2xx_3xx"],
+            )
+            print("| " + " | ".join(str(cell) for cell in cells) + " |")
+    print(
+        "\n| app | path | proxy req/s | proxy, http-server-close | bare, host network | bare, published port "
+        "| proxy ÷ bare host | proxy ÷ bare published | server-close ÷ bare host | published ÷ host |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, row in results["throughput"].items():
+        rps = row["median_rps"]
+        cells = [f"{name} ({row['worker_class']})", row["path"]]
+        cells += [
+            f"{rps[target]:.0f}" for target in ("proxy", "proxy_server_close", "bare_host", "bare_published")
+        ]
+        cells += [
+            f"{row[key]:.2f}"
+            for key in (
+                "ratio_proxy_vs_bare_host",
+                "ratio_proxy_vs_bare_published",
+                "ratio_server_close_vs_bare_host",
+                "ratio_published_vs_host",
+            )
+        ]
+        print("| " + " | ".join(cells) + " |")
+
+
+SWITCH_APP = "bdeploy-switch"
+SWITCH_HTTP, SWITCH_METRICS = 48280, 48290
 
 
 def measure_switch(options):
     """Code-change redeploys of hello-async under load: direct mode, then behind the proxy."""
-    work = Path(tempfile.mkdtemp(prefix="bench-switch-"))
-    project = copy_project(REPO / "examples" / "hello-async", work / "hello-async", SWITCH_APP)
-    standin = build_statsd_exporter_standin(work)
-    common = {
-        **base_vars(standin),
-        "project_dir": str(project),
-        "deploy_metrics_port": SWITCH_METRICS,
-        "deploy_manage_docker": False,
-        "deploy_workers": WORKERS,
-        "deploy_worker_class": "gevent",
-        "deploy_graceful_timeout": 10,
-    }
+    work, project, common = prepare("hello-async", SWITCH_APP, "bench-switch-")
+    common.update(
+        deploy_metrics_port=SWITCH_METRICS, deploy_workers=WORKERS, deploy_worker_class="gevent",
+        deploy_graceful_timeout=10,
+    )  # fmt: skip
     modes = {
         "direct": ({**common, "deploy_proxy": False, "deploy_http_port": SWITCH_HTTP}, SWITCH_HTTP),
-        "proxy": (
-            {
-                **common,
-                "deploy_proxy": True,
-                "proxy_http_port": SWITCH_PROXY_HTTP,
-                "proxy_https_port": SWITCH_PROXY_HTTPS,
-                "proxy_bind_addresses": ["127.0.0.1"],
-                "proxy_name": SWITCH_PROXY,
-                "proxy_dir": str(SWITCH_PROXY_DIR),
-            },
-            SWITCH_PROXY_HTTP,
-        ),
+        "proxy": ({**common, **PROXY_VARS}, PROXY_HTTP),
     }
     results = {"connections": options.connections}
     try:
         for mode, (variables, port) in modes.items():
             remove_app(SWITCH_APP, SWITCH_APP)
+
             def deploy(variables=variables):
-                return timed_playbook(REPO / "playbooks" / "deploy.yml", variables, work)[0]
+                return playbook(REPO / "playbooks" / "deploy.yml", variables, work)[0]
 
             deploy()
             wait_until_up(f"http://127.0.0.1:{port}/")
             code = (project / "app.py").read_text()
             (project / "app.py").write_text(code + f"\n# code change ({mode})\n")
             url = f"http://127.0.0.1:{port}/"
-            (elapsed, longest, failures), load = wrk_until(
-                url, options.connections, lambda url=url, deploy=deploy: measure_downtime(url, deploy)
-            )
+            with bench_lock():
+                (elapsed, longest, failures), load = wrk_until(
+                    url, options.connections, lambda url=url, deploy=deploy: measure_downtime(url, deploy)
+                )
+            load.pop("output")
             results[mode] = {
                 "redeploy_s": round(elapsed, 1),
                 "poller_failures": failures,
@@ -242,8 +475,8 @@ def measure_switch(options):
             }
     finally:
         remove_app(SWITCH_APP, SWITCH_APP)
-        subprocess.run(["docker", "rm", "-f", SWITCH_PROXY], capture_output=True, check=False)
-        shutil.rmtree(SWITCH_PROXY_DIR, ignore_errors=True)
+        subprocess.run(["docker", "rm", "-f", PROXY], capture_output=True, check=False)
+        shutil.rmtree(PROXY_DIR, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(results, indent=2))
     print("\n| mode | redeploy s | poller failures | longest gap s | wrk requests | socket err | non-2xx |")
@@ -272,43 +505,6 @@ def stat_playbook(directory):
     return path
 
 
-def timed_playbook(path, extra_vars, work):
-    """Wall time and output of ansible-playbook PATH on localhost (local connection), run like
-    deploy_helpers.run_playbook (same cwd, so the same ansible.cfg, same interpreter)."""
-    vars_file = Path(work) / "noop-vars.json"
-    vars_file.write_text(json.dumps(extra_vars))
-    command = [
-        str(VENV_BIN / "ansible-playbook"),
-        "-i",
-        "localhost,",
-        "-c",
-        "local",
-        str(path),
-        "-e",
-        f"@{vars_file}",
-    ]
-    environment = dict(
-        os.environ,
-        ANSIBLE_FORCE_COLOR="0",
-        ANSIBLE_NOCOLOR="1",
-        PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}",
-    )
-    start = time.monotonic()
-    result = subprocess.run(
-        command,
-        cwd=REPO,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
-    )
-    elapsed = time.monotonic() - start
-    if result.returncode != 0:
-        sys.exit(result.stdout)
-    return elapsed, result.stdout
-
-
 def task_counts(output):
     """Task headers printed (run or skipped), in total and of the deploy role; the recap's ok/skipped."""
     headers = [line for line in output.splitlines() if line.startswith("TASK [")]
@@ -325,29 +521,22 @@ def task_counts(output):
 
 def measure_noop(rounds):
     """Deploy examples/hello once, then alternate no-op redeploys and the 10-stat playbook."""
-    work = Path(tempfile.mkdtemp(prefix="bench-noop-"))
-    project = copy_project(REPO / "examples" / "hello", work / "hello", NOOP_APP)
-    standin = build_statsd_exporter_standin(work)
-    deploy_vars = {
-        **base_vars(standin),
-        "project_dir": str(project),
-        "deploy_http_port": NOOP_HTTP,
-        "deploy_metrics_port": NOOP_METRICS,
-        "deploy_manage_docker": False,
-    }
+    work, _project, deploy_vars = prepare("hello", NOOP_APP, "bench-noop-")
+    deploy_vars.update(deploy_http_port=NOOP_HTTP, deploy_metrics_port=NOOP_METRICS)
     baseline = stat_playbook(work)
     remove_app(NOOP_APP, NOOP_APP)
     results = {"rounds": rounds, "noop_s": [], "stat10_s": []}
     try:
-        timed_playbook(REPO / "playbooks" / "deploy.yml", deploy_vars, work)  # the first deploy
-        for _ in range(rounds):
-            elapsed, output = timed_playbook(REPO / "playbooks" / "deploy.yml", deploy_vars, work)
-            if recap_changed(output) != 0:
-                sys.exit("the no-op redeploy changed something:\n" + output)
-            results["noop_s"].append(round(elapsed, 2))
-            results["counts"] = task_counts(output)
-            elapsed, _ = timed_playbook(baseline, {"ansible_python_interpreter": sys.executable}, work)
-            results["stat10_s"].append(round(elapsed, 2))
+        playbook(REPO / "playbooks" / "deploy.yml", deploy_vars, work)  # the first deploy
+        with bench_lock():
+            for _ in range(rounds):
+                elapsed, output = playbook(REPO / "playbooks" / "deploy.yml", deploy_vars, work)
+                if recap_changed(output) != 0:
+                    sys.exit("the no-op redeploy changed something:\n" + output)
+                results["noop_s"].append(round(elapsed, 2))
+                results["counts"] = task_counts(output)
+                elapsed, _ = playbook(baseline, {"ansible_python_interpreter": sys.executable}, work)
+                results["stat10_s"].append(round(elapsed, 2))
     finally:
         remove_app(NOOP_APP, NOOP_APP)
         shutil.rmtree(work, ignore_errors=True)
@@ -368,100 +557,27 @@ def measure_noop(rounds):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument(
+        "--duration", type=int, default=5, help="seconds per wrk run of the throughput rounds"
+    )
+    parser.add_argument("--rounds", type=int, default=None, help="rounds (default 3; --noop: 7)")
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument(
+        "--cases-only", action="store_true", help="only the zero-failure releases (no ratios)"
+    )
+    parser.add_argument("--ratios-only", action="store_true", help="only the throughput rounds (no releases)")
     parser.add_argument("--noop", action="store_true", help="only the no-op redeploy against 10 stat tasks")
-    parser.add_argument("--rounds", type=int, default=7, help="rounds of the --noop measurement")
     parser.add_argument("--switch", action="store_true", help="only the redeploy under load, direct vs proxy")
     options = parser.parse_args()
+    if shutil.which("wrk") is None and not options.noop:
+        sys.exit("wrk is missing: apt-get install -y wrk")
     if options.switch:
         measure_switch(options)
-        return
-    if options.noop:
-        measure_noop(options.rounds)
-        return
-
-    work = Path(tempfile.mkdtemp(prefix="bench-deploy-"))
-    project = copy_project(REPO / "examples" / "hello-async", work / "hello-async", APP)
-    standin = build_statsd_exporter_standin(work)
-    common = {
-        **base_vars(standin),
-        "project_dir": str(project),
-        "deploy_http_port": HTTP,
-        "deploy_metrics_port": METRICS,
-        "deploy_manage_docker": False,
-        "deploy_workers": WORKERS,
-    }
-    results = {
-        "connections": options.connections,
-        "duration_s": options.duration,
-        "workers": WORKERS,
-        "load": [],
-        "redeploy": {},
-    }
-    remove_app(APP, APP)
-    statsd_sink()
-    try:
-        for worker_class in ("sync", "gevent"):
-            rc, output = run_playbook(
-                "deploy", {**common, "deploy_worker_class": worker_class}, work_dir=work
-            )
-            if rc != 0:
-                sys.exit(output)
-            info = docker_inspect(APP)
-            image = info["Config"]["Image"]
-            gunicorn_args = next(
-                v.split("=", 1)[1] for v in info["Config"]["Env"] if v.startswith("GUNICORN_CMD_ARGS=")
-            )
-            wait_until_up(f"http://127.0.0.1:{HTTP}/")
-            bare = bare_gunicorn(image, worker_class, gunicorn_args)
-            try:
-                for path in ("/", "/io"):
-                    container = wrk(f"http://127.0.0.1:{HTTP}{path}", options.duration, options.connections)
-                    baseline = wrk(f"http://127.0.0.1:{BARE}{path}", options.duration, options.connections)
-                    results["load"].append(
-                        {
-                            "worker_class": worker_class,
-                            "path": path,
-                            "container": container,
-                            "bare": baseline,
-                            "rps_ratio": round(container["rps"] / baseline["rps"], 3),
-                            "io_limit_rps": options.connections / 0.05 if path == "/io" else None,
-                        }
-                    )
-            finally:
-                subprocess.run(["docker", "rm", "-f", bare], capture_output=True, check=False)
-
-        def timed_deploy(extra):
-            start = time.monotonic()
-            rc, output = run_playbook(
-                "deploy", {**common, "deploy_worker_class": "gevent", **extra}, work_dir=work
-            )
-            if rc != 0:
-                sys.exit(output)
-            return time.monotonic() - start
-
-        results["redeploy"]["noop_s"] = round(timed_deploy({}), 1)
-        (project / "app.py").write_text(
-            (project / "app.py").read_text() + "\n# code change for the benchmark\n"
-        )
-        elapsed, longest, failures = measure_downtime(f"http://127.0.0.1:{HTTP}/", lambda: timed_deploy({}))
-        results["redeploy"]["code_change_s"] = round(elapsed, 1)
-        results["redeploy"]["unreachable_s"] = round(longest, 2)
-        results["redeploy"]["failed_polls"] = failures
-    finally:
-        remove_app(APP, APP)
-        shutil.rmtree(work, ignore_errors=True)
-
-    print(json.dumps(results, indent=2))
-    print("\n| workers | path | container req/s | bare req/s | ratio | container p99 ms | bare p99 ms |")
-    print("|---|---|---|---|---|---|---|")
-    for row in results["load"]:
-        print(
-            f"| {row['worker_class']} | {row['path']} | {row['container']['rps']:.0f} "
-            f"| {row['bare']['rps']:.0f} | {row['rps_ratio']:.2f} "
-            f"| {row['container']['p99_ms']:.1f} | {row['bare']['p99_ms']:.1f} |"
-        )
+    elif options.noop:
+        measure_noop(options.rounds or 7)
+    else:
+        options.rounds = options.rounds or 3
+        measure_proxy(options)
 
 
 if __name__ == "__main__":

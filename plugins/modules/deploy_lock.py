@@ -14,7 +14,10 @@ description:
   - When someone else holds the lock (another O(run_id)), nothing changes and RV(acquired) is false;
     RV(lock) tells who holds it, so the caller can fail with its own message.
   - O(state=absent) removes the lock only when this O(run_id) holds it.
-  - Used by the C(flaskrock.paas.deploy) role so two deploys of one app never run on a host at once.
+  - With O(wait), a lock another run holds is waited for (polled every half second), O(wait) seconds at most.
+  - Used by the C(flaskrock.paas.deploy) role so two deploys of one app never run on a host at once, and by
+    the C(flaskrock.paas.proxy) role (with O(wait)) so deploys of different apps change the host's proxy one
+    at a time.
 author:
   - flaskrock.paas developers (@flaskrock)
 attributes:
@@ -50,6 +53,10 @@ options:
     description: Remove a lock held by another run first (a stale lock left by an interrupted run).
     type: bool
     default: false
+  wait:
+    description: Seconds to wait for a lock another run holds (O(state=present)); V(0) returns at once.
+    type: int
+    default: 0
 """
 
 EXAMPLES = r"""
@@ -61,6 +68,14 @@ EXAMPLES = r"""
     version: hello:0.1-0123456789ab
   register: deploy_lock
   failed_when: not deploy_lock.acquired
+
+- name: Take the host's proxy lock, waiting up to 10 minutes for another deploy's
+  flaskrock.paas.deploy_lock:
+    path: /var/lib/flaskrock/proxy/apply.lock
+    run_id: "20260101T000000Z-abcd1234"
+    holder: hello (deployer@controller)
+    wait: 600
+  register: proxy_lock
 """
 
 RETURN = r"""
@@ -68,6 +83,10 @@ acquired:
   description: Whether this run holds the lock (O(state=present)).
   returned: success
   type: bool
+waited:
+  description: Seconds spent waiting for another run's lock (O(state=present)).
+  returned: success
+  type: float
 lock:
   description: Content of the lock file (C(holder), C(since), C(version), C(run_id)); the other run's when
     RV(acquired) is false.
@@ -77,6 +96,7 @@ lock:
 
 import json  # noqa: E402
 import os  # noqa: E402
+import time  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
@@ -122,6 +142,19 @@ def take(path, run_id, holder, version, *, force=False, check_mode=False):
     return True, True, new
 
 
+def take_waiting(path, run_id, holder, version, *, wait=0, check_mode=False, poll=0.5, clock=time.monotonic,
+                 sleep=time.sleep):
+    """(changed, acquired, lock, waited seconds): ``take`` again every ``poll`` seconds while another run
+    holds the lock, for at most ``wait`` seconds."""
+    start = clock()
+    while True:
+        changed, acquired, lock = take(path, run_id, holder, version, check_mode=check_mode)
+        waited = round(clock() - start, 1)
+        if acquired or waited >= wait:
+            return changed, acquired, lock, waited
+        sleep(min(poll, max(wait - waited, 0)))
+
+
 def release(path, run_id, check_mode=False):
     """(changed, lock): removes the lock only when run_id holds it."""
     lock = read_lock(path)
@@ -141,11 +174,22 @@ def main():
             holder=dict(type="str", default=""),
             version=dict(type="str", default=""),
             force=dict(type="bool", default=False),
+            wait=dict(type="int", default=0),
         ),
         supports_check_mode=True,
     )
     params = module.params
     try:
+        if params["state"] == "present" and params["wait"] > 0 and not params["force"]:
+            changed, acquired, lock, waited = take_waiting(
+                params["path"],
+                params["run_id"],
+                params["holder"],
+                params["version"],
+                wait=params["wait"],
+                check_mode=module.check_mode,
+            )
+            module.exit_json(changed=changed, acquired=acquired, lock=lock, waited=waited)
         if params["state"] == "present":
             changed, acquired, lock = take(
                 params["path"],
@@ -155,7 +199,7 @@ def main():
                 force=params["force"],
                 check_mode=module.check_mode,
             )
-            module.exit_json(changed=changed, acquired=acquired, lock=lock)
+            module.exit_json(changed=changed, acquired=acquired, lock=lock, waited=0.0)
         changed, lock = release(params["path"], params["run_id"], module.check_mode)
         module.exit_json(changed=changed, lock=lock)
     except OSError as exc:

@@ -91,16 +91,21 @@ image:
     labels: {description: The image's labels., type: dict}
     repo_tags: {description: Tags of the image., type: list, elements: str}
 containers:
-  description: The containers C(current) (C(<app>)) and C(previous) (C(<app>-previous)).
+  description: The containers C(current) (C(<app>)), C(previous) (C(<app>-previous)) and C(next)
+    (C(<app>-next), the release a deploy starts behind the proxy; one that exists before a deploy was left
+    by an interrupted one).
   returned: always
   type: dict
   contains:
     current:
       description: C(exists), C(id), C(image) (image ID), C(config_image) (reference it was started from),
-        C(running), C(status) and C(labels).
+        C(running), C(status), C(labels) and C(ports) (the host ports it publishes).
       type: dict
     previous:
       description: The same for C(<app>-previous).
+      type: dict
+    next:
+      description: The same for C(<app>-next).
       type: dict
 repository:
   description: Repository of the releases; from O(image), else from the running container's image, else
@@ -183,6 +188,14 @@ def container_summary(inspect):
         "running": bool(state.get("Running")),
         "status": state.get("Status", ""),
         "labels": config.get("Labels") or {},
+        "ports": sorted(
+            {
+                int(binding["HostPort"])
+                for bindings in ((inspect.get("HostConfig") or {}).get("PortBindings") or {}).values()
+                for binding in bindings or []
+                if str(binding.get("HostPort") or "").isdigit()
+            }
+        ),
     }
 
 
@@ -248,6 +261,7 @@ def read_state(client, image_ref, requested_app, base_dir, volume, *, secret=Fal
     containers = {
         "current": container_summary(_inspect(api.inspect_container, app) if app else None),
         "previous": container_summary(_inspect(api.inspect_container, app + "-previous") if app else None),
+        "next": container_summary(_inspect(api.inspect_container, app + "-next") if app else None),
     }
     repository = repository_of(image_ref, containers["current"], app)
     base_dir = base_dir or (f"{STATE_ROOT}/{app}" if app else "")

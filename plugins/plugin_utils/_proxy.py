@@ -94,6 +94,34 @@ def current_port(container, record):
     return int(record.get("port") or 0) if isinstance(recorded, dict) and recorded.get("proxy") else 0
 
 
+def leftover_next(container, app, record):
+    """Whether ``<app>-next`` (``container``, as ``flaskrock.paas.deploy_state`` read it) is a release an
+    interrupted deploy left, to be removed before this one starts its own (False: there is none).
+
+    Only a container the deploy role started for this app (its labels ``app`` and ``release``) is
+    removed; any other container of that name, or a leftover the proxy already routes to (the deploy
+    was interrupted after switching), is an error before anything changes."""
+    if not (container or {}).get("exists"):
+        return False
+    labels = container.get("labels") or {}
+    if labels.get(CONTAINER_LABELS["app"]) != app or CONTAINER_LABELS["release"] not in labels:
+        raise ProxyConfigError(
+            f"A container named {app}-next exists that no deploy of {app} started (it lacks the label "
+            f"{CONTAINER_LABELS['app']}={app}), and the deploy needs that name for the new release. "
+            f"Rename it, or remove it if nothing needs it (docker rm -f {app}-next). Nothing was changed."
+        )
+    serving = int((record or {}).get("port") or 0)
+    if serving and serving in (container.get("ports") or []):
+        raise ProxyConfigError(
+            f"{app}-next serves {app}'s traffic: an interrupted deploy switched the proxy to it and stopped "
+            f"before renaming it. Finish that switch on the host (docker rm -f {app}-previous; "
+            f"docker stop {app}; docker rename {app} {app}-previous; docker rename {app}-next {app}), "
+            "then deploy again. "
+            "Nothing was changed."
+        )
+    return True
+
+
 def proxy_app(state, settings):
     """The record of ``settings['app']`` for its next release, and the ports of that release.
 
@@ -102,7 +130,8 @@ def proxy_app(state, settings):
     ``https_redirect``, ``hsts`` (seconds, 0 off), ``tls`` (the app brings a certificate),
     ``metrics_port``, ``metrics_bind_address``, ``backend_port`` (0: allocated),
     ``backend_port_range``, ``current`` (the ``<app>`` container from ``flaskrock.paas.deploy_state``;
-    ``current_port`` instead gives the running release's port directly).
+    ``current_port`` instead gives the running release's port directly), ``next`` (its ``<app>-next``:
+    a leftover of an interrupted deploy is removed first, see ``leftover_next``, so its ports count as free).
     """
     app = str(settings["app"])
     if not APP.match(app):
@@ -125,7 +154,9 @@ def proxy_app(state, settings):
                 f"{app} has no deploy_domains, and app {other[0]} is already the default (domain-less) app "
                 "on this host; give one of them deploy_domains. Nothing was changed."
             )
-    listening = state.get("listening") or []
+    leftover = leftover_next(settings.get("next"), app, records.get(app))
+    freed = set(settings["next"].get("ports") or []) if leftover else set()
+    listening = [port for port in state.get("listening") or [] if int(port) not in freed]
     base = _allocate(app, records, settings, listening)
     slots = [base, base + 2]
     current = current_port(settings.get("current") or {}, records.get(app))
@@ -168,6 +199,7 @@ def proxy_app(state, settings):
         "current_port": current,
         # A running <app> not behind the proxy (direct mode) holds the app's ports: stopped before the switch.
         "stop_before_switch": bool((settings.get("current") or {}).get("running")) and not current,
+        "remove_leftover": leftover,
     }
 
 

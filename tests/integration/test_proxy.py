@@ -6,7 +6,6 @@ directory and ports PORT_BASE+20..39). Pollers hit the proxy every ~20 ms from t
 releases: a release, a refused release and a rollback must not fail a single request.
 """
 
-import datetime
 import hashlib
 import http.client
 import json
@@ -18,10 +17,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from certificates import certificate
 from deploy_helpers import (
     PORT_BASE,
     REPO_ROOT,
@@ -206,29 +202,6 @@ def container_id(name=APP):
     return info and info["Id"]
 
 
-def certificate(names, days=30, key=None, expired=False):
-    """(certificate PEM, key PEM) of a self-signed certificate for names."""
-    key = key or ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
-    start = now - datetime.timedelta(days=days + 2) if expired else now - datetime.timedelta(days=1)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name) for name in names]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem.decode()
-
-
 def test_deploy_serves_http_https_and_metrics_through_the_proxy(work):
     rc, output = deploy(work)
     assert rc == 0, output
@@ -259,12 +232,33 @@ def test_deploy_serves_http_https_and_metrics_through_the_proxy(work):
     assert proxy_config_sha() == sha
 
 
+def leave_next_release(app):
+    """<app>-next as a deploy interrupted during its health gate leaves it: the running release's image,
+    labels, command and environment file, on the slot the proxy does not route to."""
+    info = docker_inspect(app)
+    record = json.loads((PROXY_DIR / "apps" / f"{app}.json").read_text())
+    port = record["slot_base"] + (2 if record["port"] == record["slot_base"] else 0)
+    labels = [
+        arg for name, value in info["Config"]["Labels"].items() for arg in ("--label", f"{name}={value}")
+    ]
+    ports = ["-p", f"127.0.0.1:{port}:8000", "-p", f"127.0.0.1:{port + 1}:9102"]
+    env_file = ["--env-file", f"/var/lib/flaskrock/{app}/app.env"]
+    command = [*labels, *env_file, *ports, info["Config"]["Image"], *info["Config"]["Cmd"]]
+    subprocess.run(
+        ["docker", "run", "-d", "--name", f"{app}-next", *command], capture_output=True, check=True
+    )
+    return container_id(f"{app}-next")
+
+
 def test_code_change_release_fails_no_request(work):
     before = container_id()
+    leftover = leave_next_release(APP)  # an interrupted deploy's <app>-next holds the next slot
     (work["project"] / "static" / "release.txt").write_text("B")
     with Poller() as poller:
         rc, output = deploy(work)
     assert rc == 0, output
+    assert "TASK [flaskrock.paas.deploy : Remove the next release an interrupted deploy left]" in output
+    assert leftover not in (container_id(), container_id(f"{APP}-previous"))
     assert poller.count > 100 and poller.failures == [], (poller.count, poller.failures[:20])
     assert request("/static/release.txt")[2] == "B"
     assert docker_inspect(f"{APP}-previous")["Id"] == before
@@ -317,6 +311,18 @@ def test_second_app_on_a_domain_with_its_certificate_redirect_and_hsts(work):
 
 def test_duplicate_domain_and_bad_certificates_change_nothing(work):
     sha, ids = proxy_config_sha(), (container_id(APP), container_id(OTHER))
+    # A container named <app>-next that no deploy started is never removed: the deploy stops instead.
+    image = docker_inspect(OTHER)["Config"]["Image"]
+    foreign = f"{OTHER}-next"
+    subprocess.run(["docker", "run", "-d", "--name", foreign, "--entrypoint", "sleep", image, "600"],
+                   capture_output=True, check=True)  # fmt: skip
+    try:
+        rc, output = deploy_other(work)
+        assert rc != 0
+        assert f"A container named {foreign} exists that no deploy of {OTHER} started" in output
+        assert docker_inspect(foreign)["State"]["Running"]
+    finally:
+        subprocess.run(["docker", "rm", "-f", foreign], capture_output=True, check=False)
     rc, output = deploy(work, deploy_domains=[DOMAIN])
     assert rc != 0
     assert f"Domain {DOMAIN} is already served by app {OTHER} on this host" in output
@@ -337,7 +343,26 @@ def test_duplicate_domain_and_bad_certificates_change_nothing(work):
 
 
 def test_maintenance_page_on_and_off_without_a_release(work):
-    before = container_id()
+    before, sha = container_id(), proxy_config_sha()
+    # Another run (a deploy of another app) holds the host's proxy lock: the change waits, then fails clearly.
+    lock = PROXY_DIR / "apply.lock"
+    holder = {"holder": "app-x (tester@elsewhere)", "since": "2026-11-28T00:00:00+00:00", "version": "app-x",
+              "run_id": "another-run"}  # fmt: skip
+    lock.write_text(json.dumps(holder))
+    try:
+        rc, output = deploy(
+            work,
+            playbook="playbooks/maintenance.yml",
+            deploy_app_name=APP,
+            maintenance="on",
+            proxy_lock_timeout=2,
+        )
+    finally:
+        lock.unlink()
+    assert rc != 0
+    assert "The proxy on localhost is being changed by app-x (tester@elsewhere) (for app-x)" in output
+    assert "Nothing was changed on the proxy." in output
+    assert proxy_config_sha() == sha and request("/")[0] == 200
     rc, output = deploy(
         work, playbook="playbooks/maintenance.yml", deploy_app_name=APP, maintenance="on", retry_after=120
     )

@@ -19,10 +19,7 @@ from ansible_collections.flaskrock.paas.plugins.plugin_utils._proxy import (
     proxy_app,
     proxy_config,
 )
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from certificates import certificate
 
 FILTERS = FilterModule().filters()
 NOW = datetime.datetime(2026, 11, 28, tzinfo=datetime.timezone.utc)
@@ -76,6 +73,33 @@ def test_a_container_in_direct_mode_is_stopped_before_the_switch():
     settings.pop("current_port")
     decided = proxy_app({"records": {"hello": record("hello")}}, settings)
     assert decided["current_port"] == 0 and decided["stop_before_switch"] is True
+
+
+def leftover(app="hello", ports=(20002, 20003), **labels):
+    """<app>-next as deploy_state reads it; by default started by a deploy of ``app``."""
+    labels = labels or {CONTAINER_LABELS["app"]: app, CONTAINER_LABELS["release"]: "hello:0.1-abc"}
+    return {"exists": True, "running": True, "labels": labels, "ports": list(ports)}
+
+
+def test_our_leftover_next_release_is_removed_and_its_ports_count_as_free():
+    state = {"records": {"hello": record("hello", port=20000)}, "listening": [20000, 20001, 20002, 20003]}
+    decided = proxy_app(state, app_settings(current_port=20000, next=leftover()))
+    assert decided["remove_leftover"] is True and decided["next_port"] == 20002
+    # Held by something that is no <app>-next: another program's ports, refused.
+    with pytest.raises(ProxyConfigError, match=r"20002 \(next release of hello\) is used by another program"):
+        proxy_app(state, app_settings(current_port=20000, next={"exists": False}))
+    with pytest.raises(ProxyConfigError, match="hello-next exists that no deploy of hello started"):
+        proxy_app(state, app_settings(current_port=20000, next=leftover(**{"maintainer": "someone"})))
+    with pytest.raises(ProxyConfigError, match=r"lacks the label io\.flaskrock\.paas\.app=hello"):
+        proxy_app(state, app_settings(current_port=20000, next=leftover(app="other")))
+
+
+def test_a_leftover_next_release_the_proxy_routes_to_is_not_removed():
+    state = {"records": {"hello": record("hello", port=20002)}, "listening": [20000, 20001, 20002, 20003]}
+    with pytest.raises(
+        ProxyConfigError, match="hello-next serves hello's traffic: an interrupted deploy switched"
+    ):
+        proxy_app(state, app_settings(current_port=20000, next=leftover()))
 
 
 def test_other_apps_ports_are_skipped_and_a_taken_block_is_refused():
@@ -140,35 +164,15 @@ def test_records_filters():
     assert FILTERS["proxy_maintenance"](record("a"), True, 30)["retry_after"] == 30
 
 
-def make_certificate(names, key=None, start=NOW - datetime.timedelta(days=1), days=30):
-    key = key or ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    return cert.public_bytes(serialization.Encoding.PEM).decode(), pem
-
-
 def test_certificate_checks():
-    cert, key = make_certificate(["shop.example", "*.shop.example"])
+    cert, key = certificate(["shop.example", "*.shop.example"], start=NOW - datetime.timedelta(days=1))
     assert check_certificate(cert, key, ["shop.example", "www.shop.example"], "shop", NOW) == ""
     assert "does not cover a.b.shop.example" in check_certificate(
         cert, key, ["a.b.shop.example"], "shop", NOW
     )
-    _other, other_key = make_certificate(["shop.example"])
+    _other, other_key = certificate(["shop.example"], start=NOW - datetime.timedelta(days=1))
     assert "does not match" in check_certificate(cert, other_key, ["shop.example"], "shop", NOW)
-    old, old_key = make_certificate(["shop.example"], start=NOW - datetime.timedelta(days=90))
+    old, old_key = certificate(["shop.example"], start=NOW - datetime.timedelta(days=90))
     assert "expired on" in check_certificate(old, old_key, ["shop.example"], "shop", NOW)
     assert "not a PEM certificate" in check_certificate("junk", key, [], "shop", NOW)
     assert "not an unencrypted PEM private key" in check_certificate(cert, "junk", [], "shop", NOW)

@@ -3,7 +3,12 @@
 import json
 import stat
 
-from ansible_collections.flaskrock.paas.plugins.modules.deploy_lock import read_lock, release, take
+from ansible_collections.flaskrock.paas.plugins.modules.deploy_lock import (
+    read_lock,
+    release,
+    take,
+    take_waiting,
+)
 
 
 def test_take_creates_a_root_only_lock_with_the_holder(tmp_path):
@@ -66,3 +71,48 @@ def test_release_removes_only_our_lock(tmp_path):
     assert release(str(path), "run-1") == (True, None)
     assert not path.exists()
     assert release(str(path), "run-1") == (False, None)
+
+
+class FakeClock:
+    """A monotonic clock that advances only when the module sleeps; at ``release_at`` seconds the
+    other run releases its lock (as a concurrent deploy finishing its proxy change would)."""
+
+    def __init__(self, path, holder_run_id, release_at=None):
+        self.now, self.path, self.holder, self.release_at = 0.0, path, holder_run_id, release_at
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+        if self.release_at is not None and self.now >= self.release_at:
+            release(self.path, self.holder)
+
+
+def test_a_waiting_take_gets_the_lock_when_the_other_run_releases_it(tmp_path):
+    path = str(tmp_path / "apply.lock")
+    take(path, "first", "app-a (me@ctl)", "")
+    clock = FakeClock(path, "first", release_at=3)
+    changed, acquired, lock, waited = take_waiting(
+        path, "second", "app-b (me@ctl)", "", wait=600, clock=clock, sleep=clock.sleep
+    )
+    assert changed and acquired and lock["run_id"] == "second" and lock["holder"] == "app-b (me@ctl)"
+    assert waited == 3.0
+
+
+def test_a_waiting_take_gives_up_after_wait_seconds_and_names_the_holder(tmp_path):
+    path = str(tmp_path / "apply.lock")
+    take(path, "first", "app-a (me@ctl)", "")
+    clock = FakeClock(path, "first")
+    changed, acquired, lock, waited = take_waiting(
+        path, "second", "app-b (me@ctl)", "", wait=5, clock=clock, sleep=clock.sleep
+    )
+    assert (changed, acquired, waited) == (False, False, 5.0)
+    assert lock["holder"] == "app-a (me@ctl)" and read_lock(path)["run_id"] == "first"
+    # Free at once: no wait at all.
+    release(path, "first")
+    assert take_waiting(path, "second", "b", "", wait=5, clock=clock, sleep=clock.sleep)[1:] == (
+        True,
+        {**read_lock(path)},
+        0.0,
+    )

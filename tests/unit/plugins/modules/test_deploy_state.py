@@ -44,6 +44,11 @@ def test_container_summary_of_the_running_and_the_previous_release():
         "flask",
         "sync",
     ]
+    assert current["ports"] == sorted(
+        int(binding["HostPort"])
+        for bindings in CURRENT["HostConfig"]["PortBindings"].values()
+        for binding in bindings
+    )
     previous = container_summary(PREVIOUS)
     assert previous["exists"] and not previous["running"] and previous["status"] == "exited"
     assert container_summary(None) == {"exists": False}
@@ -104,7 +109,11 @@ def test_read_state_returns_the_secret_key_only_on_request(tmp_path):
 def test_read_state_of_a_new_host():
     state = read_state(FakeDockerClient(containers={}), IMAGE_REF, "", "", "")
     assert state["base_dir"] == "/var/lib/flaskrock/hello"
-    assert state["containers"] == {"current": {"exists": False}, "previous": {"exists": False}}
+    assert state["containers"] == {
+        "current": {"exists": False},
+        "previous": {"exists": False},
+        "next": {"exists": False},
+    }
     assert state["env_file_sha256"] is None and state["lock"] is None and state["volume_exists"] is False
 
 
@@ -113,3 +122,20 @@ def test_read_state_for_a_rollback_finds_the_repository_from_the_running_contain
     assert state["image"]["present"] is False
     assert state["repository"] == "hello"
     assert len(state["releases"]) == len(IMAGES)
+
+
+def test_read_state_finds_a_next_release_left_by_an_interrupted_deploy(tmp_path):
+    leftover = {
+        **CURRENT,
+        "HostConfig": {
+            "PortBindings": {
+                "8000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "20002"}],
+                "9102/tcp": [{"HostIp": "127.0.0.1", "HostPort": "20003"}],
+            }
+        },
+    }
+    client = FakeDockerClient(containers={"hello": CURRENT, "hello-next": leftover})
+    state = read_state(client, IMAGE_REF, "", str(tmp_path), "")
+    assert state["containers"]["next"]["exists"] and state["containers"]["next"]["ports"] == [20002, 20003]
+    assert state["containers"]["next"]["labels"]["io.flaskrock.paas.app"] == "hello"
+    assert state["containers"]["previous"] == {"exists": False}
