@@ -56,26 +56,26 @@ def _is_action_dict(value):
 
 SCHEMA = {
     "override": ("'merge' or 'replace'", lambda value: value in ("merge", "replace")),
-    "command": ("string", _is_str),
-    "summary": ("string", _is_str),
-    "description": ("string", _is_str),
+    "command": ("a string", _is_str),
+    "summary": ("a string", _is_str),
+    "description": ("a string", _is_str),
     "startup": ("'enabled' or 'disabled'", lambda value: value in ("enabled", "disabled")),
-    "after": ("list of strings", _is_str_list),
-    "before": ("list of strings", _is_str_list),
-    "requires": ("list of strings", _is_str_list),
-    "environment": ("mapping of strings to strings", _is_str_dict),
-    "user": ("string", _is_str),
-    "user-id": ("integer", _is_int),
-    "group": ("string", _is_str),
-    "group-id": ("integer", _is_int),
-    "working-dir": ("string", _is_str),
+    "after": ("a list of strings", _is_str_list),
+    "before": ("a list of strings", _is_str_list),
+    "requires": ("a list of strings", _is_str_list),
+    "environment": ("a mapping of strings to strings", _is_str_dict),
+    "user": ("a string", _is_str),
+    "user-id": ("an integer", _is_int),
+    "group": ("a string", _is_str),
+    "group-id": ("an integer", _is_int),
+    "working-dir": ("a string", _is_str),
     "on-success": ("one of restart, shutdown, ignore", lambda value: value in ACTIONS),
     "on-failure": ("one of restart, shutdown, ignore", lambda value: value in ACTIONS),
-    "on-check-failure": ("mapping of check names to restart, shutdown or ignore", _is_action_dict),
-    "backoff-delay": ("string", _is_str),
-    "backoff-factor": ("number", _is_number),
-    "backoff-limit": ("string", _is_str),
-    "kill-delay": ("string", _is_str),
+    "on-check-failure": ("a mapping of check names to restart, shutdown or ignore", _is_action_dict),
+    "backoff-delay": ("a string", _is_str),
+    "backoff-factor": ("a number", _is_number),
+    "backoff-limit": ("a string", _is_str),
+    "kill-delay": ("a string", _is_str),
 }
 
 
@@ -103,7 +103,7 @@ def _schema_problems(name, service):
                 "%s.%s is not a Pebble service key (known keys: %s)" % (path, key, ", ".join(sorted(SCHEMA)))
             )
         elif value is not None and not SCHEMA[key][1](value):
-            problems.append("%s.%s must be a %s, not %r" % (path, key, SCHEMA[key][0], value))
+            problems.append("%s.%s must be %s, not %r" % (path, key, SCHEMA[key][0], value))
     return problems
 
 

@@ -88,6 +88,9 @@ def role_settings(**overrides):
         "config": {"greeting": "Hi from the deploy test"},
         "env": {"HELLO_DATA_DIR": "/flask/data"},
         "databases": {},
+        "networks": [],
+        "scheduler_host": "",
+        "play_hosts": ["web1"],
         "framework": {
             "env": "",
             "debug": False,
