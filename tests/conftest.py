@@ -17,6 +17,7 @@ SCOPE_SECONDS = {
     "test_rock_bare.py": 300,
     "test_molecule.py::TestScenario_docker_engine": 300,
     "test_molecule.py::TestScenario_proxy": 250,
+    "test_tasks.py": 240,
     "test_rock_distribute.py": 180,
     "test_deploy_gevent.py": 150,
     "test_awx_runner.py": 150,
