@@ -142,6 +142,7 @@ def services(framework, entrypoint, worker_class, own=()):
             "args_required": None,
             "working_dir": None,
             "stop_timeout": STATSD_EXPORTER_STOP_TIMEOUT,
+            "autostart_env": None,
         },
         {
             "name": framework.service,
@@ -151,6 +152,7 @@ def services(framework, entrypoint, worker_class, own=()):
             "args_required": "the worker class (%s)" % " or ".join(("sync", "gevent")),
             "working_dir": contract["app_dir"],
             "stop_timeout": GUNICORN_STOP_TIMEOUT,
+            "autostart_env": None,
         },
     ] + [own_service(framework, service) for service in own]
 
