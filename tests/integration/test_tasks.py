@@ -194,7 +194,7 @@ def test_worker_and_scheduler_logs_reach_docker_logs(work):
 def test_a_network_that_does_not_exist_changes_nothing(work):
     before = docker_inspect(APP)["Id"]
     rc, output = deploy(work, deploy_networks=[NETWORK, f"no-such-network-{RUN_SUFFIX}"])
-    assert rc != 0
+    assert rc != 0, output[-6000:]
     assert (
         f"deploy_networks names no-such-network-{RUN_SUFFIX}, which does not exist on localhost: create it "
         "first (docker network create NAME, or community.docker.docker_network) or remove it from "
@@ -206,7 +206,7 @@ def test_a_network_that_does_not_exist_changes_nothing(work):
 def test_a_scheduler_host_outside_the_play_is_refused(work):
     before = docker_inspect(APP)["Id"]
     rc, output = deploy(work, deploy_scheduler_host="db9")
-    assert rc != 0
+    assert rc != 0, output[-6000:]
     assert "deploy_scheduler_host 'db9' is not a host of this play (localhost)" in output
     assert docker_inspect(APP)["Id"] == before
 
@@ -220,7 +220,7 @@ def test_a_worker_that_cannot_start_fails_the_release_and_the_old_one_keeps_serv
         rc, output = deploy(work, deploy_services_check_timeout=20)
     finally:
         rockcraft.write_text(good)
-    assert rc != 0
+    assert rc != 0, output[-6000:]
     flat = " ".join(output.split())
     assert "answered its health check but its services did not all run for 5 s without a restart" in flat
     assert "tasks-worker BACKOFF" in flat or "tasks-worker FATAL" in flat, flat[-3000:]
