@@ -111,17 +111,29 @@ def _uptime(description):
     return parts["days"] * 86400 + parts["hours"] * 3600 + parts["minutes"] * 60 + parts["seconds"]
 
 
-def services_state(status_output, expected, stable_seconds=5):
+def _pid(description):
+    match = re.search(r"pid (\d+)", description)
+    return int(match.group(1)) if match else 0
+
+
+def services_state(status_output, expected, stable_seconds=5, previous=None):
     """Whether every ``expected`` service runs and has run ``stable_seconds`` without a restart,
-    from ``supervisorctl status``. ``done``: stop polling (ready, or failed for good)."""
+    from ``supervisorctl status``; ``done``: stop polling (ready, or failed for good). With
+    ``previous`` (the ``pids`` of an earlier reading), a service whose process changed since then
+    restarted in between: failed (a slow crash looks stable in a single reading)."""
     seen = {}
     for line in str(status_output or "").splitlines():
         match = STATUS_RE.match(line.strip())
         if match:
             seen[match["name"]] = (match["state"], match["description"].strip())
-    waiting, failed = [], []
+    waiting, failed, pids = [], [], {}
     for name in expected:
         state, description = seen.get(name, ("MISSING", "not in supervisord's status"))
+        pids[name] = _pid(description) if state == "RUNNING" else 0
+        before = (previous or {}).get(name)
+        if previous is not None and before != pids[name]:
+            failed.append(f"{name} restarted (pid {before} then {state} {description})".strip())
+            continue
         if state == "RUNNING" and _uptime(description) >= int(stable_seconds):
             continue
         entry = f"{name} {state} {description}".strip()
@@ -132,4 +144,5 @@ def services_state(status_output, expected, stable_seconds=5):
         "done": ready or bool(failed),
         "problems": failed + waiting,
         "summary": "; ".join(failed + waiting) or "all running",
+        "pids": pids,
     }

@@ -138,6 +138,7 @@ def test_services_running_long_enough_are_ready():
         "done": True,
         "problems": [],
         "summary": "all running",
+        "pids": {"tasks-worker": 13},
     }
     assert services_state(STATUS.replace("0:00:07", "1 day, 0:00:00"), ["tasks-worker"], 5)["ready"]
 
@@ -170,3 +171,13 @@ def test_a_failing_worker_fails_at_once(line, summary):
     assert state["summary"].startswith(summary)
     # The scheduler is expected here and stopped: named too.
     assert "tasks-scheduler STOPPED Not started" in state["problems"]
+
+
+def test_a_worker_that_restarted_between_two_readings_has_failed():
+    # A worker crashing after its imports (seconds, on a busy host) looks stable in one reading.
+    first = services_state(STATUS, ["tasks-worker"], 5)
+    later = STATUS.replace("pid 13, uptime 0:00:07", "pid 14, uptime 0:00:01")
+    state = services_state(later, ["tasks-worker"], 0, first["pids"])
+    assert state["ready"] is False and state["done"] is True
+    assert state["summary"] == "tasks-worker restarted (pid 13 then RUNNING pid 14, uptime 0:00:01)"
+    assert services_state(STATUS, ["tasks-worker"], 0, first["pids"])["ready"] is True
