@@ -114,7 +114,20 @@ def post_task(n):
 
 def psql(query):
     result = subprocess.run(
-        ["docker", "exec", f"{PREFIX}-postgresql", "psql", "-h", "/tmp", "-U", "tasks", "-d", "tasks", "-tAc", query],
+        [
+            "docker",
+            "exec",
+            f"{PREFIX}-postgresql",
+            "psql",
+            "-h",
+            "/tmp",
+            "-U",
+            "tasks",
+            "-d",
+            "tasks",
+            "-tAc",
+            query,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -223,7 +236,9 @@ def test_a_worker_that_cannot_start_fails_the_release_and_the_old_one_keeps_serv
     assert rc != 0, output[-6000:]
     flat = " ".join(output.split())
     assert "answered its health check but its services did not all run for 5 s without a restart" in flat
-    assert any(f"tasks-worker {state}" in flat for state in ("BACKOFF", "FATAL", "EXITED", "restarted")), flat[-3000:]
+    assert any(f"tasks-worker {state}" in flat for state in ("BACKOFF", "FATAL", "EXITED", "restarted")), (
+        flat[-3000:]
+    )
     assert "The previous release was brought back and serves again." in flat
     after = docker_inspect(APP)
     assert after["Id"] == before["Id"] and after["State"]["Running"]
