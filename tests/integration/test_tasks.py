@@ -195,11 +195,12 @@ def test_a_killed_worker_is_restarted_and_works_again(work):
 
 
 def test_worker_and_scheduler_logs_reach_docker_logs(work):
-    def logs():
+    def worker_logged():
         result = subprocess.run(["docker", "logs", APP], capture_output=True, text=True, check=True)
-        return result.stdout + result.stderr
+        text = result.stdout + result.stderr
+        return text if "app.jobs.sum_of_squares" in text else None
 
-    text = poll(lambda: (lambda out: out if "app.jobs.sum_of_squares" in out else None)(logs()), "worker log")
+    text = poll(worker_logged, "the worker's log")
     assert "tasks-scheduler: heartbeat queued (every 3 s)" in text
     assert "exited: tasks-worker (terminated by SIGKILL" in text  # supervisord saw the kill
 
