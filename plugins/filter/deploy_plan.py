@@ -36,8 +36,8 @@ def deploy_rollback_target(state, release="", host="this host"):
     return rollback_target(state, release, host)
 
 
-def deploy_services_state(status_output, expected, stable_seconds=5):
-    return services_state(status_output, expected, stable_seconds)
+def deploy_services_state(status_output, expected, stable_seconds=5, previous=None):
+    return services_state(status_output, expected, stable_seconds, previous)
 
 
 def deploy_prunable_releases(state, image_id, keep, released=True):

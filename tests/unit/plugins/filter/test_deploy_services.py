@@ -181,3 +181,5 @@ def test_a_worker_that_restarted_between_two_readings_has_failed():
     assert state["ready"] is False and state["done"] is True
     assert state["summary"] == "tasks-worker restarted (pid 13 then RUNNING pid 14, uptime 0:00:01)"
     assert services_state(STATUS, ["tasks-worker"], 0, first["pids"])["ready"] is True
+    # As the role calls it: the filter with the earlier pids.
+    assert FILTERS["deploy_services_state"](later, ["tasks-worker"], 0, first["pids"])["done"] is True
