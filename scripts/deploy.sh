@@ -5,6 +5,10 @@
 # HTTP_PORT / HTTPS_PORT: the proxy's ports (default 80 and 443; 8080 and 8443 when another program
 # holds 80/443 here). METRICS_PORT (default 9102). DEPLOY_PROXY=false: the direct mode (the container
 # publishes HTTP_PORT, default 8080, itself; no HTTPS).
+# Backing services: a project with a backing-services.yml (examples/tasks) gets its own PostgreSQL
+# and/or Redis containers (playbooks/backing_services.yml: Ubuntu's packages, images built here, a
+# Docker network <name>-backing-net the app joins) unless POSTGRESQL_URL / REDIS_URL are given
+# (DEPLOY_NETWORKS="net1 net2": existing Docker networks the app joins to reach them by name).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -71,6 +75,52 @@ else
     if port_busy 443; then https_default=8443; fi
   fi
   extra+=(-e "proxy_http_port=${HTTP_PORT:-$http_default}" -e "proxy_https_port=${HTTPS_PORT:-${https_default:-443}}")
+fi
+
+backing_file="$project/backing-services.yml"
+if [ -f "$backing_file" ] || [ -n "${POSTGRESQL_URL:-}${REDIS_URL:-}${DEPLOY_NETWORKS:-}" ]; then
+  mkdir -p "$root/.cache"
+  # Which services to start here, and the deploy's variables (deploy_databases, deploy_networks).
+  backing_json="$(python - "$project" "$root/.cache" <<'PY'
+import json, os, pathlib, secrets, sys
+import yaml
+project, cache = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+wanted = yaml.safe_load((project / "backing-services.yml").read_text()) if (project / "backing-services.yml").exists() else []
+name = yaml.safe_load((project / "rockcraft.yaml").read_text()).get("name") or project.name
+given = {"postgresql": os.environ.get("POSTGRESQL_URL", ""), "redis": os.environ.get("REDIS_URL", "")}
+start = [service for service in wanted or [] if service in given and not given[service]]
+databases = {kind: url for kind, url in given.items() if url}
+networks = os.environ.get("DEPLOY_NETWORKS", "").split()
+prefix, password = f"{name}-backing", ""
+if start:
+    networks.append(f"{prefix}-net")
+if "postgresql" in start:
+    password_file = cache / f"{prefix}-postgresql.password"  # kept: the data volume keeps the user
+    if not password_file.exists():
+        password_file.write_text(secrets.token_urlsafe(24))
+        password_file.chmod(0o600)
+    password = password_file.read_text().strip()
+    databases["postgresql"] = f"postgresql://{name}:{password}@{prefix}-postgresql:5432/{name}"
+if "redis" in start:
+    databases["redis"] = f"redis://{prefix}-redis:6379/0"
+print(json.dumps({
+    "start": {"backing_services": start, "backing_prefix": prefix, "backing_network": f"{prefix}-net",
+              "backing_postgresql_user": name, "backing_postgresql_db": name,
+              "backing_postgresql_password": password},
+    "deploy": {"deploy_databases": databases, "deploy_networks": networks},
+}))
+PY
+)"
+  # Variables holding the password go through 0600 files, never the command line.
+  umask 077
+  python -c 'import json, sys; print(json.dumps(json.loads(sys.argv[1])["start"]))' "$backing_json" > "$root/.cache/backing-start.json"
+  python -c 'import json, sys; print(json.dumps(json.loads(sys.argv[1])["deploy"]))' "$backing_json" > "$root/.cache/backing-deploy.json"
+  umask 022
+  if [ "$(python -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["backing_services"]))' "$root/.cache/backing-start.json")" != 0 ]; then
+    ansible-playbook playbooks/backing_services.yml -i localhost, -c local \
+      -e "ansible_python_interpreter=$root/.venv/bin/python" -e "@$root/.cache/backing-start.json"
+  fi
+  extra+=(-e "@$root/.cache/backing-deploy.json")
 fi
 
 # The local "host" is this machine: use .venv's Python, which has the Docker SDK that

@@ -11,6 +11,7 @@ SCOPE_SECONDS = {
     "test_corpus.py": 700,
     "test_proxy.py": 640,
     "test_deploy.py": 410,  # + ~8 s: the bad environment families (issue 14)
+    "test_tasks.py": 360,
     "test_awx_ee.py": 350,
     "test_molecule.py::TestScenario_deploy": 350,
     "test_molecule.py::TestScenario_rock": 350,

@@ -13,6 +13,7 @@ from ansible_collections.flaskrock.paas.plugins.plugin_utils._deploy_plan import
     release_env,
     rollback_target,
 )
+from ansible_collections.flaskrock.paas.plugins.plugin_utils._deploy_services import services_state
 
 
 def _wrap(function):
@@ -35,6 +36,10 @@ def deploy_rollback_target(state, release="", host="this host"):
     return rollback_target(state, release, host)
 
 
+def deploy_services_state(status_output, expected, stable_seconds=5, previous=None):
+    return services_state(status_output, expected, stable_seconds, previous)
+
+
 def deploy_prunable_releases(state, image_id, keep, released=True):
     return prunable_releases(state, image_id, keep, released)
 
@@ -49,5 +54,6 @@ class FilterModule:
                 ("deploy_changes", deploy_changes),
                 ("deploy_rollback_target", deploy_rollback_target),
                 ("deploy_prunable_releases", deploy_prunable_releases),
+                ("deploy_services_state", deploy_services_state),
             )
         }

@@ -20,6 +20,8 @@ from ansible_collections.flaskrock.paas.plugins.module_utils import _flask_requi
 from ansible_collections.flaskrock.paas.plugins.module_utils import _project_secrets as project_secrets
 from ansible_collections.flaskrock.paas.plugins.module_utils import _project_yaml as project_yaml
 from ansible_collections.flaskrock.paas.plugins.module_utils import _rock_plan as rock_plan
+from ansible_collections.flaskrock.paas.plugins.module_utils import _rock_services as rock_services
+from ansible_collections.flaskrock.paas.plugins.module_utils import _runtime as runtime
 from ansible_collections.flaskrock.paas.plugins.module_utils._flask_files import (
     LIMITS,
     ProjectFileError,
@@ -540,6 +542,15 @@ def inspect_project(
         except ProjectFileError as err:  # a tree walk beyond its bounds
             problems.append(str(err))
 
+    own_services = []
+    if services_ok:
+        extension_services = (framework.service, runtime.STATSD_EXPORTER_SERVICE)
+        own_services, service_problems, service_warnings = rock_services.user_services(
+            data, extension_services, framework.contract()
+        )
+        problems.extend(service_problems)
+        warnings.extend(service_warnings)
+
     if problems:
         raise FlaskProjectError(problems, warnings)
     installs_project = any(
@@ -578,6 +589,7 @@ def inspect_project(
         "app_files": files,
         "migration": migration,
         "service_command": expanded["services"][framework.service].get("command"),
+        "user_services": own_services,
         "warnings": warnings,
     }
     result["plan"] = rock_plan.build_plan(result, framework, base_images, src)

@@ -34,6 +34,9 @@ SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Seconds supervisord waits after SIGTERM: Gunicorn's graceful_timeout (30 s) plus a margin.
 GUNICORN_STOP_TIMEOUT = 35
 STATSD_EXPORTER_STOP_TIMEOUT = 10
+# The project's own services (workers, schedulers): a worker finishing its job before the container's
+# own stop timeout (Gunicorn's graceful_timeout + 5 s) ends.
+USER_SERVICE_STOP_TIMEOUT = 30
 HEALTHCHECK = {"interval": "10s", "timeout": "5s", "start_period": "15s", "retries": 3}
 # The image build's last step runs APP_CHECK (roles/rock/files/flaskrock-app-check) with the rock's
 # own interpreter: it compiles every .py file of the app directory (writing nothing, no .pyc) and
@@ -100,10 +103,34 @@ def _with(first, more):
     return list(first) + [package for package in more if package not in first]
 
 
-def services(framework, entrypoint, worker_class):
+def autostart_variable(name):
+    """Environment variable the launcher sets to supervisord's ``autostart`` of a project service."""
+    return name.upper().replace("-", "_") + "_SERVICE_AUTOSTART"
+
+
+def own_service(framework, service):
+    """A project service (``_rock_services.user_services``) as supervisord runs it: its environment
+    through ``env`` (no quoting rules of supervisord's own), started by the launcher's decision
+    (``startup``; a scheduler only where the deploy's SCHEDULER_ENV is not "disabled")."""
+    environment = ["%s=%s" % item for item in sorted(service["environment"].items())]
+    return {
+        "name": service["name"],
+        "kind": service["kind"],
+        "startup": service["startup"],
+        "command": (["env", *environment] if environment else []) + list(service["command"]),
+        "default_args": list(service["default_args"]),
+        "args_env": framework.service_args_variable(service["name"]),
+        "args_required": None,
+        "working_dir": service["working_dir"],
+        "stop_timeout": USER_SERVICE_STOP_TIMEOUT,
+        "autostart_env": autostart_variable(service["name"]),
+    }
+
+
+def services(framework, entrypoint, worker_class, own=()):
     """The services of the image, in start order (Pebble's ``after``): each a fixed command, the
     default arguments ``--args <service> ...`` replaces (Pebble's ``[ ... ]``), and the variable
-    that carries them from the launcher to supervisord."""
+    that carries them from the launcher to supervisord; the project's own services (``own``) last."""
     contract = framework.contract()
     gunicorn = framework.gunicorn_command(entrypoint) if entrypoint else None
     return [
@@ -115,6 +142,7 @@ def services(framework, entrypoint, worker_class):
             "args_required": None,
             "working_dir": None,
             "stop_timeout": STATSD_EXPORTER_STOP_TIMEOUT,
+            "autostart_env": None,
         },
         {
             "name": framework.service,
@@ -124,8 +152,9 @@ def services(framework, entrypoint, worker_class):
             "args_required": "the worker class (%s)" % " or ".join(("sync", "gevent")),
             "working_dir": contract["app_dir"],
             "stop_timeout": GUNICORN_STOP_TIMEOUT,
+            "autostart_env": None,
         },
-    ]
+    ] + [own_service(framework, service) for service in own]
 
 
 def launcher(contract, service_list):
@@ -140,9 +169,19 @@ def launcher(contract, service_list):
                     "default_args": service["default_args"],
                     "args_env": service["args_env"],
                     "args_required": service["args_required"],
+                    **(
+                        {
+                            "autostart_env": service["autostart_env"],
+                            "startup": service["startup"],
+                            "scheduler": service["kind"] == "scheduler",
+                        }
+                        if service.get("autostart_env")
+                        else {}
+                    ),
                 }
                 for service in service_list
             },
+            "scheduler_env": contract["scheduler_env"],
         },
     }
 
@@ -161,6 +200,12 @@ def labels(result, framework, summary):
         names["worker_class"]: result["worker_class"],
         names["migration"]: json.dumps(result["migration"]),
         names["gunicorn_command"]: json.dumps(gunicorn),
+        names["services"]: json.dumps(
+            [
+                {"name": service["name"], "kind": service["kind"], "startup": service["startup"]}
+                for service in result.get("user_services") or ()
+            ]
+        ),
     }
 
 
@@ -170,6 +215,21 @@ def _healthcheck(contract):
         "c.request('GET', %r); c.getresponse()" % (contract["http_port"], contract["health_check_path"])
     )
     return dict(HEALTHCHECK, command=["python3", "-c", probe])
+
+
+def venv_pth(contract, python_version):
+    """A ``.pth`` file for the system python3: in a rock ``/bin/python3`` is the interpreter that
+    has the app's packages, so a service written ``/bin/python3 -m rq worker`` (or a migration
+    ``python3 migrate.py`` run by an absolute path) finds them here too. Appended after the system's
+    own paths (supervisord and the launcher keep their own modules first); ``site.addsitedir``
+    also reads the venv's ``.pth`` files (editable installs)."""
+    if not python_version:
+        return None
+    site_packages = "%s/lib/python%s/site-packages" % (contract["venv_dir"], python_version)
+    return {
+        "path": "/usr/lib/python3/dist-packages/flaskrock-venv.pth",
+        "content": 'import site; site.addsitedir("%s")' % site_packages,
+    }
 
 
 def app_check(contract):
@@ -187,7 +247,9 @@ def build_plan(result, framework, base_images=None, project_dir=None):
     expanded = result["expanded"]
     parts = expanded.get("parts") or {}
     dependencies = parts.get(framework.part("dependencies")) or {}
-    service_list = services(framework, result["entrypoint"], result["worker_class"])
+    service_list = services(
+        framework, result["entrypoint"], result["worker_class"], result.get("user_services") or ()
+    )
     stage_packages = user_stage_packages(expanded, framework)
     paths = contract["project_dir"], contract["venv_dir"]
     return {
@@ -227,6 +289,8 @@ def build_plan(result, framework, base_images=None, project_dir=None):
             {"src": "config/flaskrock-app-check", "dest": APP_CHECK, "owned": False},
         ],
         "env": {"PATH": "%s/bin:%s" % (paths[1], SYSTEM_PATH)},
+        # The system interpreter sees the venv's packages, as /bin/python3 does in a rock (see venv_pth).
+        "venv_pth": venv_pth(contract, result.get("python_version")),
         "expose": [contract["http_port"], contract["metrics_port"]],
         "healthcheck": _healthcheck(contract),
         "app_check": app_check(contract),

@@ -30,6 +30,12 @@ LAUNCHER = "/usr/local/bin/flaskrock-launcher"
 SYSTEM_PYTHON = "/usr/bin/python3"
 STATSD_EXPORTER_SERVICE = "statsd-exporter"
 HEALTH_CHECK_PATH = "/"
+# The rock's own services run by supervisord beside Gunicorn (Pebble's rule in the charm):
+# ``*-worker`` on every host, ``*-scheduler`` on one host. The deploy role sets SCHEDULER_ENV to
+# "disabled" on the other hosts; a container run without it runs its schedulers (one host).
+WORKER_SUFFIX = "-worker"
+SCHEDULER_SUFFIX = "-scheduler"
+SCHEDULER_ENV = "FLASKROCK_SCHEDULER"
 DEFAULT_FRAMEWORK = "flask"
 
 LABEL_PREFIX = "io.flaskrock.paas."
@@ -44,6 +50,8 @@ LABELS = {
     "gevent": LABEL_PREFIX + "gevent",
     "migration": LABEL_PREFIX + "migration",
     "gunicorn_command": LABEL_PREFIX + "gunicorn-command",
+    # JSON list of the rock's own services: [{"name", "kind" (worker|scheduler|service), "startup"}].
+    "services": LABEL_PREFIX + "services",
 }
 # Labels the deploy role puts on the app container and its data volume (not on the image).
 CONTAINER_LABELS = {
@@ -87,6 +95,7 @@ def contract(framework=DEFAULT_FRAMEWORK):
         launcher=LAUNCHER,
         system_python=SYSTEM_PYTHON,
         health_check_path=HEALTH_CHECK_PATH,
+        scheduler_env=SCHEDULER_ENV,
         labels=dict(LABELS),
         **framework_paths(framework),
     )

@@ -35,6 +35,7 @@ from ansible_collections.flaskrock.paas.plugins.plugin_utils._deploy_env import 
     gunicorn_cmd_args,
     resolve_worker_class,
 )
+from ansible_collections.flaskrock.paas.plugins.plugin_utils._deploy_services import service_plan
 
 # CONTAINER_LABELS (runtime contract): "settings" holds the container settings below as JSON and
 # "env" the sha256 of the env file the container was started with: a no-op redeploy compares them
@@ -196,6 +197,10 @@ def deploy_plan(state, settings):
     migration = json.loads(labels.get(LABELS["migration"]) or "null")
     migrate_here = settings["migrate_on"] == "all" or settings["host"] == settings["first_host"]
     container = _container(settings, runtime, worker_class)
+    # The rock's workers and schedulers (the scheduler switch) and deploy_networks.
+    services, service_container = service_plan(labels, settings)
+    services["status_command"] = ["supervisorctl", "-c", runtime["supervisord_conf"], "status"]
+    container.update(service_container)
     app = state["app"]
     return {
         "image_missing": False,
@@ -212,6 +217,7 @@ def deploy_plan(state, settings):
         "user": f"{runtime['uid']}:{runtime['gid']}",
         "app_dir": runtime["app_dir"],
         "container": container,
+        "services": services,
         "data_path": container["mounts"][0]["target"] if container["mounts"] else "",
         "volume_labels": {CONTAINER_LABELS["app"]: app},
         "health_check": _health_check(settings, _number(settings, "http_port")),

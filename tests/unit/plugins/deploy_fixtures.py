@@ -98,6 +98,9 @@ def role_settings(**overrides):
             "oidc": {},
             "http_proxy": {},
         },
+        "networks": [],
+        "scheduler_host": "",
+        "play_hosts": ["web1"],
         "framework": {
             "env": "",
             "debug": False,

@@ -64,6 +64,7 @@ def test_services_are_the_gunicorn_and_statsd_exporter_commands_of_the_rock(hell
         "args_required": None,
         "working_dir": None,
         "stop_timeout": 10,
+        "autostart_env": None,  # always started (the project's own services are started by the launcher)
     }
     assert flask["name"] == "flask"
     assert flask["command"] == ["python3", "-m", "gunicorn", "-c", "/flask/gunicorn.conf.py", "app:app", "-k"]
@@ -88,6 +89,7 @@ def test_labels_are_what_the_deploy_role_reads(hello):
         "io.flaskrock.paas.worker-class": "sync",
         "io.flaskrock.paas.migration": '["bash", "-eo", "pipefail", "migrate.sh"]',
         "io.flaskrock.paas.gunicorn-command": json.dumps(hello["gunicorn_command"]),
+        "io.flaskrock.paas.services": "[]",
     }
     assert hello["gunicorn_command"] == [
         "python3",
@@ -125,6 +127,7 @@ def test_gunicorn_settings_and_launcher_come_from_the_contract(hello):
                     "args_required": "the worker class (sync or gevent)",
                 },
             },
+            "scheduler_env": "FLASKROCK_SCHEDULER",
         },
     }
     assert hello["healthcheck"]["command"][:2] == ["python3", "-c"]

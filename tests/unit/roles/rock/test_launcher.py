@@ -129,3 +129,43 @@ def test_the_launcher_needs_only_the_standard_library():
     source = LAUNCHER.read_text()
     imports = {line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))}
     assert imports <= {"json", "os", "shlex", "sys"}
+
+
+@pytest.fixture(scope="module")
+def tasks_config():
+    """examples/tasks: a worker and a scheduler beside Gunicorn."""
+    return inspect_project(str(EXAMPLE_PROJECTS / "tasks"))["plan"]["launcher"]["config"]
+
+
+@pytest.mark.parametrize(
+    ("switch", "scheduler"),
+    [(None, "true"), ("enabled", "true"), ("disabled", "false")],
+)
+def test_the_scheduler_runs_unless_the_deploy_disables_it(
+    launcher, tasks_config, execve, monkeypatch, switch, scheduler
+):
+    if switch is None:
+        monkeypatch.delenv("FLASKROCK_SCHEDULER", raising=False)  # a plain docker run: one host
+    else:
+        monkeypatch.setenv("FLASKROCK_SCHEDULER", switch)
+    launcher.main([], tasks_config)
+    [(_, _, environment)] = execve
+    assert environment["TASKS_WORKER_SERVICE_AUTOSTART"] == "true"  # workers run on every host
+    assert environment["TASKS_SCHEDULER_SERVICE_AUTOSTART"] == scheduler
+
+
+def test_a_service_with_startup_disabled_is_not_started(launcher, tasks_config, execve):
+    config = json.loads(json.dumps(tasks_config))
+    config["services"]["tasks-worker"]["startup"] = "disabled"
+    launcher.main([], config)
+    assert execve[0][2]["TASKS_WORKER_SERVICE_AUTOSTART"] == "false"
+
+
+def test_a_bad_scheduler_switch_exits_2(launcher, tasks_config, execve, monkeypatch, capsys):
+    monkeypatch.setenv("FLASKROCK_SCHEDULER", "yes")
+    assert launcher.main([], tasks_config) == 2
+    assert (
+        "flaskrock-launcher: FLASKROCK_SCHEDULER must be 'enabled' or 'disabled', not 'yes'"
+        in capsys.readouterr().err
+    )
+    assert execve == []
