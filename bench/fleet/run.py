@@ -3,7 +3,7 @@
 Usage (from the repo root, venv active, the fleet converged and verified, i.e. after
 `molecule converge -s fleet && molecule verify -s fleet`, before `molecule destroy -s fleet`):
 
-    flock /tmp/flaskrock-bench.lock .venv/bin/python bench/fleet/run.py [--ephemeral DIR] [--forks 5] [--serial 1]
+    flock /tmp/flaskrock-bench.lock .venv/bin/python bench/fleet/run.py [--ephemeral DIR] [--forks 5]
 
 It reads the JSON reports verify.yml keeps (report-failing-roll.json: a build, the transfer to two hosts
 and two serial releases; report-unreachable-tolerated.json: two serial releases without a build), then
@@ -26,6 +26,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIO = REPO / "molecule" / "fleet"
+BUILD_STAGE = "Build the build stage (kept on the builder as the cache of the next build)"
 
 
 def seconds(duration):
@@ -41,13 +42,17 @@ def tasks(report):
 
 
 def task_seconds(report, name):
-    return sum(seconds(task["task"]["duration"]) for _play, task in tasks(report) if task["task"]["name"] == name)
+    return sum(
+        seconds(task["task"]["duration"]) for _play, task in tasks(report) if task["task"]["name"] == name
+    )
 
 
 def release_seconds(report):
     """Seconds of each serial batch of the deploy play (one host each with deploy_serial 1)."""
     return {
-        ",".join(sorted({host for task in play["tasks"] for host in task["hosts"]})): seconds(play["play"]["duration"])
+        ",".join(sorted({host for task in play["tasks"] for host in task["hosts"]})): seconds(
+            play["play"]["duration"]
+        )
         for play in report["plays"]
         if play["play"]["name"] == "Deploy host by host"
     }
@@ -64,12 +69,21 @@ def archive_bytes(report):
 
 
 def timed_noop(inventory, limit):
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", MOLECULE_SCENARIO_DIRECTORY=str(SCENARIO))
+    env = dict(
+        os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", MOLECULE_SCENARIO_DIRECTORY=str(SCENARIO)
+    )
     started = time.monotonic()
     result = subprocess.run(
-        [str(REPO / ".venv/bin/ansible-playbook"), f"--inventory={inventory}", f"--limit={limit}",
-         str(SCENARIO / "converge.yml")],
-        env=env, capture_output=True, text=True, check=False,
+        [
+            str(REPO / ".venv/bin/ansible-playbook"),
+            f"--inventory={inventory}",
+            f"--limit={limit}",
+            str(SCENARIO / "converge.yml"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     elapsed = time.monotonic() - started
     stats = json.loads(result.stdout)["stats"]
@@ -90,11 +104,13 @@ def main():
     os.environ.setdefault("MOLECULE_EPHEMERAL_DIRECTORY", str(ephemeral))
 
     measured = {
-        "build (builder, layers cached from release 1)": task_seconds(roll, "Build the build stage (kept on the builder as the cache of the next build)")
+        "build (builder, layers cached from release 1)": task_seconds(roll, BUILD_STAGE)
         + task_seconds(roll, "Build the final image"),
         "export on the builder": task_seconds(roll, "Export the image to an archive on the builder"),
         "fetch builder -> controller": task_seconds(roll, "Fetch the archive to the controller"),
-        "copy controller -> 2 hosts (parallel)": task_seconds(roll, "Copy the archive to the receiving hosts"),
+        "copy controller -> 2 hosts (parallel)": task_seconds(
+            roll, "Copy the archive to the receiving hosts"
+        ),
         "load on 2 hosts (parallel)": task_seconds(roll, "Load the image on the receiving hosts"),
     }
     releases = release_seconds(tolerated)
@@ -109,12 +125,15 @@ def main():
         print(f"{name}: {value:.1f} s")
     for host, value in releases.items():
         print(f"release on {host} (serial batch, health gate, proxy switch): {value:.1f} s")
-    print(f"no-op deploy, 1 host: {single:.1f} s (changed={changed_one}); 3 hosts: {triple:.1f} s (changed={changed_three})")
+    print(
+        f"no-op deploy, 1 host: {single:.1f} s (changed={changed_one}); "
+        f"3 hosts: {triple:.1f} s (changed={changed_three})"
+    )
     print(f"controller cost per extra host (no-op, forks 5): {per_extra_host:.1f} s")
     copy_throughput = 2 * size / max(measured["copy controller -> 2 hosts (parallel)"], 1e-9)
     print(f"measured SSH copy throughput from the controller: {copy_throughput / 1e6:.1f} MB/s")
 
-    fixed = measured["build (builder, layers cached from release 1)"] + measured["export on the builder"] + measured["fetch builder -> controller"]
+    fixed = sum(list(measured.values())[:3])  # build, export, fetch: once per deploy
     per_copy = measured["copy controller -> 2 hosts (parallel)"] / 2  # the controller's upload is shared
     per_load = measured["load on 2 hosts (parallel)"]
     print("\nhosts | forks | serial | transfer (controller upload) | releases | controller | total")
@@ -124,7 +143,10 @@ def main():
             releases_time = math.ceil(hosts / serial) * release
             controller = hosts * per_extra_host / forks
             total = fixed + transfer + releases_time + controller
-            print(f"{hosts} | {forks} | {serial} | {transfer:.0f} s | {releases_time:.0f} s | {controller:.0f} s | {total / 60:.1f} min")
+            print(
+                f"{hosts} | {forks} | {serial} | {transfer:.0f} s | {releases_time:.0f} s | "
+                f"{controller:.0f} s | {total / 60:.1f} min"
+            )
     return 0
 
 

@@ -336,7 +336,8 @@ def fleet_report(results, image_id, failed_host, reason=""):
             lines.append(f"{host}: unknown ({result.get('msg') or 'not read'})")
             continue
         current = (result.get("containers") or {}).get("current") or {}
-        serves = current.get("config_image") if current.get("exists") and current.get("running") else "nothing"
+        running = current.get("exists") and current.get("running")
+        serves = current.get("config_image") if running else "nothing"
         if host == failed_host:
             status = "failed here; the release it ran before keeps serving"
         elif image_id and current.get("image") == image_id:
@@ -349,6 +350,6 @@ def fleet_report(results, image_id, failed_host, reason=""):
         + (f": {reason.strip()}" if reason.strip() else ".")
         + "\nRelease each host serves now:\n  "
         + "\n  ".join(lines)
-        + "\nHosts already rolled keep the new release (the fleet is mixed): fix the release and deploy again, "
-        "or bring every host back with playbooks/rollback.yml -e release=<the previous tag>."
+        + "\nHosts already rolled keep the new release (the fleet is mixed): fix the release and deploy "
+        "again, or bring every host back with playbooks/rollback.yml -e release=<the previous tag>."
     )

@@ -358,6 +358,7 @@ def test_fleet_report_names_the_failed_host_and_each_hosts_release():
 
 
 def test_fleet_report_without_a_reason_or_a_running_container():
-    message = FILTERS["deploy_fleet_report"]([fleet_host("web1", "sha256:x", "hello:1", running=False)], "", "web1")
+    stopped = fleet_host("web1", "sha256:x", "hello:1", running=False)
+    message = FILTERS["deploy_fleet_report"]([stopped], "", "web1")
     assert message.startswith("The roll stopped at web1.\n")
     assert "web1: nothing (failed here" in message
