@@ -9,6 +9,7 @@ from ansible_collections.flaskrock.paas.plugins.plugin_utils._deploy_plan import
     DeployConfigError,
     deploy_changes,
     deploy_plan,
+    fleet_report,
     prunable_releases,
     release_env,
     rollback_target,
@@ -55,5 +56,6 @@ class FilterModule:
                 ("deploy_rollback_target", deploy_rollback_target),
                 ("deploy_prunable_releases", deploy_prunable_releases),
                 ("deploy_services_state", deploy_services_state),
+                ("deploy_fleet_report", fleet_report),
             )
         }

@@ -345,3 +345,33 @@ def prunable_releases(state, image_id, keep, released):
     releases = _release_tags(state.get("releases"), state["repository"])
     beyond = releases[max(int(keep), 0) :]
     return [tag for image, tags in beyond if image.get("Id") not in kept for tag in tags]
+
+
+def fleet_report(results, image_id, failed_host, reason=""):
+    """The message that stops a serial roll on ``failed_host``: the reason, then the release each host
+    of the play serves. ``results`` are the loop results of ``deploy_state`` delegated to every host
+    (``item`` is the host; an unreachable or failed read says so); ``image_id`` is the new release's."""
+    lines = []
+    for result in results or []:
+        host = result.get("item", "?")
+        if result.get("unreachable") or result.get("failed") or result.get("skipped"):
+            lines.append(f"{host}: unknown ({result.get('msg') or 'not read'})")
+            continue
+        current = (result.get("containers") or {}).get("current") or {}
+        running = current.get("exists") and current.get("running")
+        serves = current.get("config_image") if running else "nothing"
+        if host == failed_host:
+            status = "failed here; the release it ran before keeps serving"
+        elif image_id and current.get("image") == image_id:
+            status = "new release: rolled before the failure, it keeps the new release"
+        else:
+            status = "not reached: keeps its release"
+        lines.append(f"{host}: {serves} ({status})")
+    return (
+        f"The roll stopped at {failed_host}"
+        + (f": {reason.strip()}" if reason.strip() else ".")
+        + "\nRelease each host serves now:\n  "
+        + "\n  ".join(lines)
+        + "\nHosts already rolled keep the new release (the fleet is mixed): fix the release and deploy "
+        "again, or bring every host back with playbooks/rollback.yml -e release=<the previous tag>."
+    )

@@ -368,3 +368,33 @@ def test_behind_the_proxy_the_other_slot_is_no_change_but_leaving_direct_mode_is
     direct = deployed(host_state(tmp_path, env), deploy_plan(host_state(), role_settings()), env)
     changes = deploy_changes(second, direct, env)
     assert changes["needed"] and "container settings changed: proxy" in changes["changes"]
+
+
+def fleet_host(host, image_id, config_image, running=True):
+    current = {"exists": True, "running": running, "image": image_id, "config_image": config_image}
+    return {"item": host, "changed": False, "containers": {"current": current, "previous": {"exists": False}}}
+
+
+def test_fleet_report_names_the_failed_host_and_each_hosts_release():
+    new, old = "sha256:" + "2" * 64, "sha256:" + "1" * 64
+    results = [
+        fleet_host("web1", new, "hello:2"),
+        fleet_host("web2", old, "hello:1"),
+        fleet_host("web3", old, "hello:1"),
+        {"item": "web4", "unreachable": True, "msg": "Failed to connect to the host via ssh"},
+    ]
+    message = FILTERS["deploy_fleet_report"](results, new, "web2", "health check failed on web2 ")
+    assert message.startswith("The roll stopped at web2: health check failed on web2\n")
+    lines = message.splitlines()
+    assert "web1: hello:2 (new release: rolled before the failure, it keeps the new release)" in lines[2]
+    assert "web2: hello:1 (failed here; the release it ran before keeps serving)" in lines[3]
+    assert "web3: hello:1 (not reached: keeps its release)" in lines[4]
+    assert "web4: unknown (Failed to connect to the host via ssh)" in lines[5]
+    assert "rollback.yml -e release=" in lines[6]
+
+
+def test_fleet_report_without_a_reason_or_a_running_container():
+    stopped = fleet_host("web1", "sha256:x", "hello:1", running=False)
+    message = FILTERS["deploy_fleet_report"]([stopped], "", "web1")
+    assert message.startswith("The roll stopped at web1.\n")
+    assert "web1: nothing (failed here" in message
