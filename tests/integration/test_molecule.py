@@ -40,7 +40,7 @@ def run_scenario(name):
 def _scenario_class(name):
     def test_scenario_passes(self):
         if name in LONG_SCENARIOS and os.environ.get("FLASKROCK_LONG_SCENARIOS") != "1":
-            pytest.skip(f"molecule/{name} is over the test command's budget; FLASKROCK_LONG_SCENARIOS=1 runs it")
+            pytest.skip(f"molecule/{name} is over the test budget; FLASKROCK_LONG_SCENARIOS=1 runs it")
         run_scenario(name)
 
     test_scenario_passes.__doc__ = f"molecule test -s {name}"

@@ -236,7 +236,9 @@ def test_a_worker_that_cannot_start_fails_the_release_and_the_old_one_keeps_serv
         rockcraft.write_text(good)
     assert rc != 0, output[-6000:]
     flat = " ".join(output.split())
-    expected = "answered its health check but its services did not all run for 5 s without a restart within 20 s"
+    expected = (
+        "answered its health check but its services did not all run for 5 s without a restart within 20 s"
+    )
     assert expected in flat
     assert any(f"tasks-worker {state}" in flat for state in ("BACKOFF", "FATAL", "EXITED", "restarted")), (
         flat[-3000:]
