@@ -142,13 +142,13 @@ def take(path, run_id, holder, version, *, force=False, check_mode=False):
     return True, True, new
 
 
-def take_waiting(path, run_id, holder, version, *, wait=0, check_mode=False, poll=0.5, clock=time.monotonic,
-                 sleep=time.sleep):
+def take_waiting(path, run_id, holder, version, *, wait=0, force=False, check_mode=False, poll=0.5,
+                 clock=time.monotonic, sleep=time.sleep):
     """(changed, acquired, lock, waited seconds): ``take`` again every ``poll`` seconds while another run
-    holds the lock, for at most ``wait`` seconds."""
+    holds the lock, for at most ``wait`` seconds (once when ``wait`` is 0)."""
     start = clock()
     while True:
-        changed, acquired, lock = take(path, run_id, holder, version, check_mode=check_mode)
+        changed, acquired, lock = take(path, run_id, holder, version, force=force, check_mode=check_mode)
         waited = round(clock() - start, 1)
         if acquired or waited >= wait:
             return changed, acquired, lock, waited
@@ -180,26 +180,17 @@ def main():
     )
     params = module.params
     try:
-        if params["state"] == "present" and params["wait"] > 0 and not params["force"]:
+        if params["state"] == "present":
             changed, acquired, lock, waited = take_waiting(
                 params["path"],
                 params["run_id"],
                 params["holder"],
                 params["version"],
                 wait=params["wait"],
-                check_mode=module.check_mode,
-            )
-            module.exit_json(changed=changed, acquired=acquired, lock=lock, waited=waited)
-        if params["state"] == "present":
-            changed, acquired, lock = take(
-                params["path"],
-                params["run_id"],
-                params["holder"],
-                params["version"],
                 force=params["force"],
                 check_mode=module.check_mode,
             )
-            module.exit_json(changed=changed, acquired=acquired, lock=lock, waited=0.0)
+            module.exit_json(changed=changed, acquired=acquired, lock=lock, waited=waited)
         changed, lock = release(params["path"], params["run_id"], module.check_mode)
         module.exit_json(changed=changed, lock=lock)
     except OSError as exc:
