@@ -65,7 +65,7 @@ image_present:
   type: bool
 bridge_gateway:
   description: The IPv4 gateway of the Docker network C(bridge) (the host's address on C(docker0)); empty
-    when the daemon has no default bridge (C("bridge": "none")).
+    when the daemon has no default bridge (its C(bridge) setting is C(none)).
   returned: always
   type: str
   sample: 172.17.0.1
