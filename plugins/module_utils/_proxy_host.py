@@ -50,7 +50,7 @@ def bridge_gateway(network):
         gateway, subnet = (config or {}).get("Gateway"), (config or {}).get("Subnet")
         try:
             if gateway:
-                address = ipaddress.ip_address(str(gateway).split("/")[0])
+                address = ipaddress.ip_address(str(gateway).split("/", maxsplit=1)[0])
             else:
                 address = next(ipaddress.ip_network(str(subnet or ""), strict=False).hosts())
         except (ValueError, StopIteration):
