@@ -29,10 +29,21 @@ SCENARIO = REPO / "molecule" / "fleet"
 BUILD_STAGE = "Build the build stage (kept on the builder as the cache of the next build)"
 
 
+def moment(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def seconds(duration):
-    start = datetime.fromisoformat(duration["start"].replace("Z", "+00:00"))
-    end = datetime.fromisoformat(duration["end"].replace("Z", "+00:00"))
-    return (end - start).total_seconds()
+    return (moment(duration["end"]) - moment(duration["start"])).total_seconds()
+
+
+def play_seconds(play):
+    """A play's duration; the JSON callback leaves out the end of a play a host failed or was
+    unreachable in, so its last task's end stands in."""
+    ends = [task["task"]["duration"].get("end") for task in play["tasks"]]
+    ends.append(play["play"]["duration"].get("end"))
+    start = moment(play["play"]["duration"]["start"])
+    return (max(moment(end) for end in ends if end) - start).total_seconds()
 
 
 def tasks(report):
@@ -50,9 +61,7 @@ def task_seconds(report, name):
 def release_seconds(report):
     """Seconds of each serial batch of the deploy play (one host each with deploy_serial 1)."""
     return {
-        ",".join(sorted({host for task in play["tasks"] for host in task["hosts"]})): seconds(
-            play["play"]["duration"]
-        )
+        ",".join(sorted({host for task in play["tasks"] for host in task["hosts"]})): play_seconds(play)
         for play in report["plays"]
         if play["play"]["name"] == "Deploy host by host"
     }

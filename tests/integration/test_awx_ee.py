@@ -185,8 +185,10 @@ def ee_image(ee_context: Path) -> str:
 
 
 def _in_ee(image: str, *command: str) -> str:
+    """The command's standard output: warnings on stderr (a newer cryptography's deprecation of DSA,
+    printed by every ansible command) must not break the JSON parsed from it."""
     client = docker.from_env()
-    output = client.containers.run(image, list(command), remove=True, stdout=True, stderr=True)
+    output = client.containers.run(image, list(command), remove=True, stdout=True, stderr=False)
     return output.decode()
 
 
