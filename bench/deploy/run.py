@@ -5,9 +5,11 @@
    (sync, ``/``, the default app) and examples/hello-async (gevent, ``/io`` sleeps 50 ms, on a domain).
    For each, under wrk load through the proxy: a code-change release, a failing migration, a
    never-healthy release and a rollback; wrk's failed requests (socket errors, non-2xx/3xx) per case.
-   Then throughput through the proxy against bare Gunicorn from the same image with the same
-   settings (on the host network, and with its port published through docker-proxy), and against
-   the proxy with ``option http-server-close``, in alternated rounds: medians and ratios.
+   Then throughput through the proxy (as deployed: HAProxy reaches the release at the address its
+   record names, Docker's bridge gateway by default) against bare Gunicorn from the same image with
+   the same settings (on the host network; with its port published, reached on 127.0.0.1 through
+   docker-proxy; and the same published port reached on the bridge gateway, DNAT'ed by the kernel),
+   and against the proxy with ``option http-server-close``, in alternated rounds: medians and ratios.
 2. ``--switch``: a code-change redeploy under load (wrk, 50 connections, and a 10 ms poller), in the
    direct mode and behind the proxy, one after the other in one run: failed requests and the
    longest stretch without an answer, for each mode.
@@ -15,7 +17,8 @@
    ``ansible.builtin.stat`` tasks on the same host, alternated for several rounds (median and ratio),
    with the task counts of the no-op run.
 
-Loopback only, ports 48000-48999, every load run bounded by wrk's duration (or stopped with the action
+Loopback (and the host's docker0 address, where the proxy reaches the releases) only, ports
+48000-48999, every load run bounded by wrk's duration (or stopped with the action
 it measures). The measuring phases hold ``flock /tmp/flaskrock-bench.lock``.
     python bench/deploy/run.py [--duration 5] [--rounds 3] [--connections 50]
     python bench/deploy/run.py --noop [--rounds 7]
@@ -141,14 +144,17 @@ SINK_SCRIPT = (
 )
 
 
-def bare_gunicorn(name, image, worker_class, gunicorn_args, published=False):
+def bare_gunicorn(name, image, worker_class, gunicorn_args, *, published=False, gateway=""):
     """Bare Gunicorn from the same image and settings, no supervisord, no statsd-exporter (its StatsD
     goes to a sink): on the host network (``published=False``, port BARE_HOST), or in its own network
-    namespace with its port published on 127.0.0.1:BARE_PUBLISHED (docker-proxy, like a release)."""
+    namespace with its port published on 127.0.0.1:BARE_PUBLISHED (docker-proxy) and, like a release,
+    on ``gateway``:BARE_PUBLISHED (the kernel's DNAT). Its URL on 127.0.0.1."""
     for container in (name, f"{name}-sink"):
         subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
     command = json.loads(docker_inspect(image)["Config"]["Labels"]["io.flaskrock.paas.gunicorn-command"])
     network = ["-p", f"127.0.0.1:{BARE_PUBLISHED}:8000"] if published else ["--network", "host"]
+    if published and gateway:
+        network += ["-p", f"{gateway}:{BARE_PUBLISHED}:8000"]
     bind = "0.0.0.0:8000" if published else f"127.0.0.1:{BARE_HOST}"
     subprocess.run(
         [
@@ -327,7 +333,8 @@ def set_server_close(enabled):
 
 def proxy_throughput(name, options):
     """Alternated rounds: the proxy as deployed, the proxy with http-server-close, bare Gunicorn on
-    the host network and bare Gunicorn behind a published port (docker-proxy)."""
+    the host network, bare Gunicorn behind a published port reached on 127.0.0.1 (docker-proxy) and
+    on the address the proxy reaches the release at (its record's: the bridge gateway, DNAT)."""
     _example, worker_class, path, domain, _metrics, _backend = PROXY_APPS[name]
     info = docker_inspect(name)
     image = info["Config"]["Image"]
@@ -335,10 +342,21 @@ def proxy_throughput(name, options):
         v.split("=", 1)[1] for v in info["Config"]["Env"] if v.startswith("GUNICORN_CMD_ARGS=")
     )
     bare = f"{name}-bare"
+    address = json.loads((PROXY_DIR / "apps" / f"{name}.json").read_text()).get("address") or "127.0.0.1"
+    gateway = "" if address == "127.0.0.1" else address
     runs = {"proxy": [], "proxy_server_close": [], "bare_host": [], "bare_published": []}
+    if gateway:
+        runs["bare_gateway"] = []
     try:
         base_host = bare_gunicorn(bare, image, worker_class, gunicorn_args)
-        base_published = bare_gunicorn(f"{bare}-pub", image, worker_class, gunicorn_args, published=True)
+        base_published = bare_gunicorn(
+            f"{bare}-pub", image, worker_class, gunicorn_args, published=True, gateway=gateway
+        )
+        bases = {
+            "bare_host": base_host,
+            "bare_published": base_published,
+            "bare_gateway": base_published.replace("127.0.0.1", gateway),
+        }
         proxy_url = f"http://127.0.0.1:{PROXY_HTTP}"
         with bench_lock():
             for round_number in range(options.rounds):
@@ -349,17 +367,18 @@ def proxy_throughput(name, options):
                         set_server_close(target == "proxy_server_close")
                         result = wrk(proxy_url + path, options.duration, options.connections, host=domain)
                     else:
-                        base = base_host if target == "bare_host" else base_published
-                        result = wrk(base + path, options.duration, options.connections)
+                        result = wrk(bases[target] + path, options.duration, options.connections)
                     runs[target].append(result)
         set_server_close(False)
     finally:
         for container in (bare, f"{bare}-pub", f"{bare}-pub-sink"):
             subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
     medians = {target: statistics.median(run["rps"] for run in results) for target, results in runs.items()}
+    gateway_rps = medians.get("bare_gateway")
     return {
         "worker_class": worker_class,
         "path": path,
+        "backend_address": address,
         "gunicorn_args": gunicorn_args,
         "runs": runs,
         "median_rps": medians,
@@ -367,7 +386,15 @@ def proxy_throughput(name, options):
         "ratio_proxy_vs_bare_published": round(medians["proxy"] / medians["bare_published"], 3),
         "ratio_server_close_vs_bare_host": round(medians["proxy_server_close"] / medians["bare_host"], 3),
         "ratio_published_vs_host": round(medians["bare_published"] / medians["bare_host"], 3),
+        "ratio_gateway_vs_host": round(gateway_rps / medians["bare_host"], 3) if gateway_rps else None,
+        "load_average": _load_average(),
     }
+
+
+def _load_average():
+    """The 1, 5 and 15 min load averages at the end of the rounds (the machine is shared)."""
+    with open("/proc/loadavg", encoding="ascii") as handle:
+        return [float(value) for value in handle.read().split()[:3]]
 
 
 def measure_proxy(options):
@@ -413,24 +440,28 @@ def print_proxy_tables(results):
             print("| " + " | ".join(str(cell) for cell in cells) + " |")
     print(
         "\n| app | path | proxy req/s | proxy, http-server-close | bare, host network | bare, published port "
-        "| proxy ÷ bare host | proxy ÷ bare published | server-close ÷ bare host | published ÷ host |"
+        "| bare, published, on the gateway | proxy ÷ bare host | proxy ÷ bare published "
+        "| server-close ÷ bare host | published ÷ host | gateway ÷ host | load average |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, row in results["throughput"].items():
         rps = row["median_rps"]
         cells = [f"{name} ({row['worker_class']})", row["path"]]
         cells += [
-            f"{rps[target]:.0f}" for target in ("proxy", "proxy_server_close", "bare_host", "bare_published")
+            f"{rps[target]:.0f}" if target in rps else "-"
+            for target in ("proxy", "proxy_server_close", "bare_host", "bare_published", "bare_gateway")
         ]
         cells += [
-            f"{row[key]:.2f}"
+            "-" if row[key] is None else f"{row[key]:.2f}"
             for key in (
                 "ratio_proxy_vs_bare_host",
                 "ratio_proxy_vs_bare_published",
                 "ratio_server_close_vs_bare_host",
                 "ratio_published_vs_host",
+                "ratio_gateway_vs_host",
             )
         ]
+        cells.append("/".join(f"{value:.1f}" for value in row["load_average"]))
         print("| " + " | ".join(cells) + " |")
 
 

@@ -2,11 +2,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
-"""What the proxy modules read on a host: the app records, the listening TCP ports, and the
-processes of HAProxy's master CLI (``show proc``), as pure functions of their text."""
+"""What the proxy modules read on a host: the app records, the listening TCP ports, the gateway address
+of Docker's default bridge, and the processes of HAProxy's master CLI (``show proc``), as pure
+functions of their text."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -34,6 +36,28 @@ def read_listening_ports(paths=("/proc/net/tcp", "/proc/net/tcp6")):
         except OSError:
             continue
     return listening_ports(tables)
+
+
+def bridge_gateway(network):
+    """The IPv4 gateway of Docker's network ``bridge`` (``network``: ``docker network inspect bridge``,
+    None when the daemon has none, ``"bridge": "none"``): the host's address on docker0, '' if none.
+
+    The IPAM config's ``Gateway`` when the engine reports it (set by ``bip``); else the first address of
+    its ``Subnet``, the one libnetwork gives the bridge when it chooses (Docker 20.10 reports only the
+    subnet then). The proxy reaches the releases there: a connection from the host to a port published
+    on that address is DNAT'ed by the kernel, one to 127.0.0.1 goes through the userland docker-proxy."""
+    for config in ((network or {}).get("IPAM") or {}).get("Config") or []:
+        gateway, subnet = (config or {}).get("Gateway"), (config or {}).get("Subnet")
+        try:
+            if gateway:
+                address = ipaddress.ip_address(str(gateway).split("/", maxsplit=1)[0])
+            else:
+                address = next(ipaddress.ip_network(str(subnet or ""), strict=False).hosts())
+        except (ValueError, StopIteration):
+            continue
+        if address.version == 4 and not address.is_loopback and not address.is_unspecified:
+            return str(address)
+    return ""
 
 
 def read_records(apps_dir):

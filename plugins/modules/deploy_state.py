@@ -99,7 +99,8 @@ containers:
   contains:
     current:
       description: C(exists), C(id), C(image) (image ID), C(config_image) (reference it was started from),
-        C(running), C(status), C(labels) and C(ports) (the host ports it publishes).
+        C(running), C(status), C(labels), C(ports) (the host ports it publishes) and C(published) (the
+        same as C(address:port), C(0.0.0.0) for all addresses).
       type: dict
     previous:
       description: The same for C(<app>-previous).
@@ -180,6 +181,15 @@ def container_summary(inspect):
     if not inspect:
         return {"exists": False}
     config, state = inspect.get("Config") or {}, inspect.get("State") or {}
+    # The bindings it was created with (HostConfig: also known while it is stopped), as address:port.
+    published = sorted(
+        {
+            f"{binding.get('HostIp') or '0.0.0.0'}:{int(binding['HostPort'])}"
+            for bindings in ((inspect.get("HostConfig") or {}).get("PortBindings") or {}).values()
+            for binding in bindings or []
+            if str(binding.get("HostPort") or "").isdigit()
+        }
+    )
     return {
         "exists": True,
         "id": inspect.get("Id", ""),
@@ -188,14 +198,8 @@ def container_summary(inspect):
         "running": bool(state.get("Running")),
         "status": state.get("Status", ""),
         "labels": config.get("Labels") or {},
-        "ports": sorted(
-            {
-                int(binding["HostPort"])
-                for bindings in ((inspect.get("HostConfig") or {}).get("PortBindings") or {}).values()
-                for binding in bindings or []
-                if str(binding.get("HostPort") or "").isdigit()
-            }
-        ),
+        "ports": sorted({int(binding.split(":")[-1]) for binding in published}),
+        "published": published,
     }
 
 

@@ -10,7 +10,8 @@ short_description: Read what the host's HAProxy serves and what it needs, in one
 version_added: 0.3.0
 description:
   - Reads the app records the C(flaskrock.paas.proxy) role keeps (C(<dir>/apps/<app>.json)), the TCP ports
-    listening on the host, the proxy container and its image.
+    listening on the host, the proxy container and its image, and the gateway address of Docker's default
+    network C(bridge) (where the releases publish their slot ports for the proxy).
   - Reads only; changes nothing.
 author:
   - flaskrock.paas developers (@flaskrock)
@@ -40,7 +41,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 records:
-  description: App name -> record (domains, port, slot_base, metrics_port, https_redirect, hsts, tls,
+  description: App name -> record (domains, port, address, slot_base, metrics_port, https_redirect, hsts, tls,
     maintenance).
   returned: always
   type: dict
@@ -62,6 +63,12 @@ image_present:
   description: Whether O(image) is on the host.
   returned: always
   type: bool
+bridge_gateway:
+  description: The IPv4 gateway of the Docker network C(bridge) (the host's address on C(docker0)); empty
+    when the daemon has no default bridge (its C(bridge) setting is C(none)).
+  returned: always
+  type: str
+  sample: 172.17.0.1
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
@@ -72,6 +79,7 @@ from ansible_collections.flaskrock.paas.plugins.module_utils._docker_sdk import 
     docker_client,
 )
 from ansible_collections.flaskrock.paas.plugins.module_utils._proxy_host import (  # noqa: E402
+    bridge_gateway,
     read_listening_ports,
     read_records,
 )
@@ -91,6 +99,7 @@ def main():
     records, problems = read_records(f"{params['dir']}/apps")
     container = {"exists": False, "running": False, "image": ""}
     image_present = False
+    gateway = ""
     try:
         api = docker_client(module).api
         try:
@@ -102,6 +111,10 @@ def main():
             }
         except NotFound:
             pass
+        try:
+            gateway = bridge_gateway(api.inspect_network("bridge"))
+        except NotFound:
+            gateway = ""
         if params["image"]:
             try:
                 api.inspect_image(params["image"])
@@ -117,6 +130,7 @@ def main():
         listening=read_listening_ports(),
         container=container,
         image_present=image_present,
+        bridge_gateway=gateway,
     )
 
 

@@ -110,12 +110,18 @@ def _container(settings, runtime, worker_class):
     volume = settings["data_volume"]
     cpus = _number(settings, "cpus", float)
     if _behind_proxy(settings):
-        # Behind the host's proxy: the release listens on loopback only, on its slot (HTTP, metrics next
-        # to it); the proxy serves the app's ports. "proxy" is recorded so a switch of mode is a change.
+        # Behind the host's proxy: the release publishes its slot (HTTP, metrics next to it) on loopback
+        # (health gate, users' curl) and on the proxy's backend address (Docker's bridge gateway: the kernel
+        # DNATs the proxy's connections there, where 127.0.0.1 goes through docker-proxy); the proxy serves
+        # the app's ports. "proxy" is recorded so a switch of mode is a change.
         port = _number(settings, "release_port")
+        addresses = ["127.0.0.1"]
+        if str(settings.get("release_address") or "127.0.0.1") != "127.0.0.1":
+            addresses.append(str(settings["release_address"]))
         published = [
-            f"127.0.0.1:{port}:{runtime['http_port']}",
-            f"127.0.0.1:{port + 1}:{runtime['metrics_port']}",
+            f"{address}:{slot}:{container_port}"
+            for address in addresses
+            for slot, container_port in ((port, runtime["http_port"]), (port + 1, runtime["metrics_port"]))
         ]
     else:
         published = [

@@ -6,16 +6,20 @@
 
 One HAProxy per host serves every app deployed there. What it serves is the set of *app records*
 the proxy role keeps on the host (``<proxy_dir>/apps/<app>.json``, read by the module
-``flaskrock.paas.proxy_state``): the app's domains, the loopback port of its running release, its
+``flaskrock.paas.proxy_state``): the app's domains, the address and port of its running release, its
 metrics port, HTTPS redirect, HSTS, maintenance. The configuration is rendered from
-``proxy_config(records, settings)``; a deploy builds its app's new record with ``proxy_app``
-(which refuses a domain another app claims) before anything changes. ``check_certificate`` refuses
+``proxy_config(records, settings)``; a release publishes its slot ports on 127.0.0.1 and on the
+address ``backend_address`` decides (Docker's bridge gateway by default: no docker-proxy hop), and the
+record says which one the proxy uses (``address``; none, in an older version's record: 127.0.0.1);
+a deploy builds its app's new record with ``proxy_app`` (which refuses a domain another app claims)
+before anything changes. ``check_certificate`` refuses
 a certificate that does not match its key, has expired or does not cover the app's domains.
 """
 
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import json
 import re
 
@@ -33,6 +37,9 @@ APP = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 # Ports a release of an app may listen on: two slots (the running one and the next), each an HTTP
 # port and the metrics port after it. Allocated per app from this range, 4 ports per app.
 SLOT_SPAN = 4
+# Where every release behind the proxy publishes its slot ports (the health gate and users' curl use it),
+# and the address of a record that names none (written by a version before the bridge gateway binding).
+LOOPBACK = "127.0.0.1"
 
 
 class ProxyConfigError(Exception):
@@ -94,6 +101,39 @@ def current_port(container, record):
     return int(record.get("port") or 0) if isinstance(recorded, dict) and recorded.get("proxy") else 0
 
 
+def backend_address(setting, gateway):
+    """The address the next release publishes its slot ports on besides 127.0.0.1, and the proxy
+    reaches it at: ``setting`` ``auto`` (the default) is ``gateway``, Docker's bridge gateway as
+    ``flaskrock.paas.proxy_state`` read it (127.0.0.1 when the daemon has no default bridge); an IPv4
+    address is taken as it is (``127.0.0.1`` keeps the release on loopback only)."""
+    value = str(setting if setting is not None else "auto").strip() or "auto"
+    if value == "auto":
+        return str(gateway or "") or LOOPBACK
+    try:
+        return str(ipaddress.IPv4Address(value))
+    except ValueError:
+        raise ProxyConfigError(
+            f"deploy_proxy_backend_address {value!r} is neither 'auto' nor an IPv4 address of this host."
+        ) from None
+
+
+def release_address(container, record, port, wanted):
+    """The address the proxy reaches the running release at (listening on ``port``), from what the
+    container (``flaskrock.paas.deploy_state``) publishes: ``wanted`` (this deploy's backend address)
+    when it publishes ``port`` there, else the recorded address when it publishes there, else 127.0.0.1
+    (a release started before the gateway binding publishes on loopback only). Without the container's
+    bindings (``published``), the record's address (none: 127.0.0.1)."""
+    recorded = str((record or {}).get("address") or LOOPBACK)
+    published = (container or {}).get("published")
+    if published is None:
+        return recorded
+    published = {str(binding) for binding in published}
+    for address in (wanted, recorded):
+        if f"{address}:{int(port)}" in published or f"0.0.0.0:{int(port)}" in published:
+            return address
+    return LOOPBACK
+
+
 def leftover_next(container, app, record):
     """Whether ``<app>-next`` (``container``, as ``flaskrock.paas.deploy_state`` read it) is a release an
     interrupted deploy left, to be removed before this one starts its own (False: there is none).
@@ -131,7 +171,11 @@ def proxy_app(state, settings):
     ``metrics_port``, ``metrics_bind_address``, ``backend_port`` (0: allocated),
     ``backend_port_range``, ``current`` (the ``<app>`` container from ``flaskrock.paas.deploy_state``;
     ``current_port`` instead gives the running release's port directly), ``next`` (its ``<app>-next``:
-    a leftover of an interrupted deploy is removed first, see ``leftover_next``, so its ports count as free).
+    a leftover of an interrupted deploy is removed first, see ``leftover_next``, so its ports count as free),
+    ``backend_address`` (``auto``: ``state['bridge_gateway']``; see ``backend_address``).
+
+    The record keeps pointing at the running release (its port, and the address it publishes that port
+    on: ``release_address``) until the switch gives it the next release's (``with_port``).
     """
     app = str(settings["app"])
     if not APP.match(app):
@@ -164,11 +208,15 @@ def proxy_app(state, settings):
         current = int(settings["current_port"] or 0)
     next_port = slots[1] if current == slots[0] else slots[0]
     previous = records.get(app) or {}
+    next_address = backend_address(settings.get("backend_address"), state.get("bridge_gateway"))
+    running = current in slots
+    address = release_address(settings.get("current"), previous, current, next_address) if running else ""
     record = {
         "app": app,
         "domains": domains,
         "slot_base": base,
-        "port": current if current in slots else next_port,
+        "port": current if running else next_port,
+        "address": address or next_address,
         "metrics_port": int(settings.get("metrics_port") or 0),
         "metrics_bind_address": str(settings.get("metrics_bind_address") or "127.0.0.1"),
         "https_redirect": bool(settings.get("https_redirect")),
@@ -196,6 +244,7 @@ def proxy_app(state, settings):
         "record": record,
         "next_port": next_port,
         "next_metrics_port": next_port + 1,
+        "next_address": next_address,
         "current_port": current,
         # A running <app> not behind the proxy (direct mode) holds the app's ports: stopped before the switch.
         "stop_before_switch": bool((settings.get("current") or {}).get("running")) and not current,
@@ -203,9 +252,18 @@ def proxy_app(state, settings):
     }
 
 
-def with_port(record, port):
-    """The record pointing at the release listening on ``port``."""
-    return {**record, "port": int(port)}
+def with_port(record, port, address=None):
+    """The record pointing at the release listening on ``port`` (published on ``address``; None keeps
+    the record's)."""
+    return {**record, "port": int(port), **({"address": _address(address)} if address else {})}
+
+
+def _address(value):
+    """An IPv4 address for a ``server`` line (a record names its release's; none: 127.0.0.1)."""
+    try:
+        return str(ipaddress.IPv4Address(str(value or LOOPBACK)))
+    except ValueError:
+        raise ProxyConfigError(f"{value!r} is not an IPv4 address a release can be reached at.") from None
 
 
 def maintenance(record, enabled, retry_after=300):
@@ -230,6 +288,7 @@ def proxy_config(records, settings):
     for name in sorted(records):
         record = records[name]
         backend = _backend_name(name)
+        address = _address(record.get("address"))
         for domain in record.get("domains") or []:
             if domain in seen:
                 raise ProxyConfigError(f"Domain {domain} is claimed by both {seen[domain]} and {name}.")
@@ -242,7 +301,7 @@ def proxy_config(records, settings):
             {
                 "name": backend,
                 "app": name,
-                "server": f"127.0.0.1:{int(record['port'])}",
+                "server": f"{address}:{int(record['port'])}",
                 "https_redirect": bool(record.get("https_redirect"))
                 and bool(int(settings.get("https_port") or 0)),
                 "hsts": int(record.get("hsts") or 0),
@@ -251,12 +310,12 @@ def proxy_config(records, settings):
             }
         )
         if record.get("metrics_port"):
-            address = record.get("metrics_bind_address") or "127.0.0.1"
+            bind = record.get("metrics_bind_address") or LOOPBACK
             metrics.append(
                 {
                     "name": backend + "_metrics",
-                    "bind": f"{address}:{int(record['metrics_port'])}",
-                    "server": f"127.0.0.1:{int(record['port']) + 1}",
+                    "bind": f"{bind}:{int(record['metrics_port'])}",
+                    "server": f"{address}:{int(record['port']) + 1}",
                 }
             )
     addresses = settings.get("bind_addresses") or ["0.0.0.0"]

@@ -9,6 +9,7 @@ releases: a release, a refused release and a rollback must not fail a single req
 import hashlib
 import http.client
 import json
+import re
 import shutil
 import socket
 import ssl
@@ -215,13 +216,19 @@ def test_deploy_serves_http_https_and_metrics_through_the_proxy(work):
     forwarded = json.loads(body)
     assert forwarded["X-Forwarded-Proto"] == "https" and forwarded["X-Forwarded-Host"] == "shop.example:8443"
     assert forwarded["X-Forwarded-For"] == "127.0.0.1"
-    # The release listens on loopback only, on its slot; the proxy serves the app's ports.
+    # The release publishes its slot on loopback and on the host's docker0 address (Docker's bridge
+    # gateway, read from the engine), where HAProxy reaches it without docker-proxy; the proxy serves
+    # the app's ports.
+    gateway = docker0_address()
     bindings = docker_inspect(APP)["HostConfig"]["PortBindings"]
-    assert {binding["HostIp"] for ports in bindings.values() for binding in ports} == {"127.0.0.1"}
+    assert {binding["HostIp"] for ports in bindings.values() for binding in ports} == {"127.0.0.1", gateway}
+    record = json.loads((PROXY_DIR / "apps" / f"{APP}.json").read_text())
+    assert record["address"] == gateway
+    servers = re.findall(r"^\s*server release (\S+)", (PROXY_DIR / "haproxy.cfg").read_text(), re.MULTILINE)
+    assert servers == [f"{gateway}:{record['port']}", f"{gateway}:{record['port'] + 1}"]  # app, metrics
     with socket.create_connection(("127.0.0.1", METRICS), timeout=5) as metrics:
         metrics.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
         assert b"200" in metrics.recv(64)
-    record = json.loads((PROXY_DIR / "apps" / f"{APP}.json").read_text())
     assert record["port"] in (BACKEND, BACKEND + 2) and record["domains"] == []
     assert oct((PROXY_DIR / "tls" / "default.pem").stat().st_mode & 0o777) == "0o600"
 
@@ -230,6 +237,14 @@ def test_deploy_serves_http_https_and_metrics_through_the_proxy(work):
     rc, output = deploy(work)
     assert rc == 0 and recap_changed(output) == 0, output
     assert proxy_config_sha() == sha
+
+
+def docker0_address():
+    """The host's IPv4 address on docker0, as the kernel has it (not through the engine's API)."""
+    output = subprocess.run(
+        ["ip", "-o", "-4", "addr", "show", "dev", "docker0"], capture_output=True, text=True, check=True
+    ).stdout
+    return re.search(r"\binet (\d+\.\d+\.\d+\.\d+)/", output).group(1)
 
 
 def leave_next_release(app):

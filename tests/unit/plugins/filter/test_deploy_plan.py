@@ -359,12 +359,30 @@ def test_behind_the_proxy_the_release_listens_on_its_loopback_slot():
     assert plan["health_check"]["url"] == "http://127.0.0.1:20002/"
 
 
+def test_behind_the_proxy_the_slot_is_also_published_on_the_backend_address():
+    settings = role_settings(proxy=True, release_port=20002, release_address="172.17.0.1")
+    plan = deploy_plan(host_state(), settings)
+    assert plan["container"]["published_ports"] == [
+        "127.0.0.1:20002:8000",
+        "127.0.0.1:20003:9102",
+        "172.17.0.1:20002:8000",
+        "172.17.0.1:20003:9102",
+    ]
+    assert plan["health_check"]["url"] == "http://127.0.0.1:20002/"  # the gate stays on loopback
+    settings = role_settings(proxy=True, release_port=20002, release_address="127.0.0.1")
+    looped = deploy_plan(host_state(), settings)
+    assert looped["container"]["published_ports"] == ["127.0.0.1:20002:8000", "127.0.0.1:20003:9102"]
+
+
 def test_behind_the_proxy_the_other_slot_is_no_change_but_leaving_direct_mode_is(tmp_path):
     env = release_env(role_settings(), deploy_plan(host_state(), role_settings()), SECRET)
     first = deploy_plan(host_state(), role_settings(proxy=True, release_port=20000))
     state = deployed(host_state(tmp_path, env), first, env)
     second = deploy_plan(state, role_settings(proxy=True, release_port=20002))
     assert deploy_changes(second, state, env)["needed"] is False
+    # Nor is the backend address: a release an older version started (loopback only) keeps serving.
+    gateway = deploy_plan(state, role_settings(proxy=True, release_port=20002, release_address="172.17.0.1"))
+    assert deploy_changes(gateway, state, env)["needed"] is False
     direct = deployed(host_state(tmp_path, env), deploy_plan(host_state(), role_settings()), env)
     changes = deploy_changes(second, direct, env)
     assert changes["needed"] and "container settings changed: proxy" in changes["changes"]

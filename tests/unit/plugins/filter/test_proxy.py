@@ -8,6 +8,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.flaskrock.paas.plugins.filter.proxy import FilterModule
 from ansible_collections.flaskrock.paas.plugins.module_utils._proxy_host import (
+    bridge_gateway,
     listening_ports,
     parse_show_proc,
     read_records,
@@ -143,6 +144,85 @@ def test_config_routes_domains_and_keeps_one_default():
     ]
 
 
+def published(*bindings):
+    """<app> behind the proxy as deploy_state reads it, publishing ``bindings`` (address:port)."""
+    ports = sorted({int(binding.split(":")[1]) for binding in bindings})
+    return {**behind_proxy(), "published": list(bindings), "ports": ports}
+
+
+def test_the_next_release_is_reached_at_the_bridge_gateway_unless_opted_out():
+    state = {"records": {}, "listening": [], "bridge_gateway": "172.17.0.1"}
+    decided = proxy_app(state, app_settings())
+    assert decided["next_address"] == "172.17.0.1" and decided["record"]["address"] == "172.17.0.1"
+    assert proxy_app(state, app_settings(backend_address="auto"))["next_address"] == "172.17.0.1"
+    looped = proxy_app(state, app_settings(backend_address="127.0.0.1"))
+    assert looped["next_address"] == "127.0.0.1" and looped["record"]["address"] == "127.0.0.1"
+    # A daemon without a default bridge ("bridge": "none"): loopback, as before.
+    assert proxy_app({**state, "bridge_gateway": ""}, app_settings())["next_address"] == "127.0.0.1"
+    with pytest.raises(AnsibleFilterError, match="'docker0' is neither 'auto' nor an IPv4 address"):
+        FILTERS["proxy_app"](state, app_settings(backend_address="docker0"))
+
+
+def test_the_record_keeps_the_address_the_running_release_publishes_on():
+    old = record("hello", port=20000)  # written by a version without the gateway binding: no address
+    state = {"records": {"hello": old}, "listening": [20000, 20001], "bridge_gateway": "172.17.0.1"}
+
+    def decide(current, **more):
+        settings = app_settings(current=current, **more)
+        settings.pop("current_port")
+        return proxy_app(state, settings)
+
+    # Started by the older version: loopback only, so the proxy keeps reaching it there until the release.
+    upgraded = decide(published("127.0.0.1:20000", "127.0.0.1:20001"))
+    assert upgraded["current_port"] == 20000 and upgraded["record"]["address"] == "127.0.0.1"
+    assert upgraded["next_address"] == "172.17.0.1" and upgraded["next_port"] == 20002
+    switched = FILTERS["proxy_with_port"](upgraded["record"], upgraded["next_port"], upgraded["next_address"])
+    assert (switched["port"], switched["address"]) == (20002, "172.17.0.1")
+    # Started with the gateway binding: reached there; opting out moves the proxy to loopback at once.
+    both = published("127.0.0.1:20000", "127.0.0.1:20001", "172.17.0.1:20000", "172.17.0.1:20001")
+    assert decide(both)["record"]["address"] == "172.17.0.1"
+    assert decide(both, backend_address="127.0.0.1")["record"]["address"] == "127.0.0.1"
+    # Published on the gateway, recorded there, while the gateway read now differs: the recorded one.
+    state["records"]["hello"] = {**old, "address": "172.17.0.1"}
+    state["bridge_gateway"] = "172.18.0.1"
+    assert decide(both)["record"]["address"] == "172.17.0.1"
+    # The running release read without its bindings (current_port given): the record's address.
+    assert proxy_app(state, app_settings(current_port=20000))["record"]["address"] == "172.17.0.1"
+    state["records"]["hello"] = old
+    assert proxy_app(state, app_settings(current_port=20000))["record"]["address"] == "127.0.0.1"
+
+
+def test_config_reaches_each_release_at_its_recorded_address():
+    records = {
+        "new": record("new", ["new.example"], port=20004, address="172.17.0.1", metrics_port=9103),
+        "old": record("old", port=20000, metrics_port=9102),  # no address: an older version's record
+    }
+    config = proxy_config(records, SETTINGS)
+    servers = {backend["app"]: backend["server"] for backend in config["backends"]}
+    assert servers == {"new": "172.17.0.1:20004", "old": "127.0.0.1:20000"}
+    assert [(m["bind"], m["server"]) for m in config["metrics"]] == [
+        ("127.0.0.1:9103", "172.17.0.1:20005"),
+        ("127.0.0.1:9102", "127.0.0.1:20001"),
+    ]
+    with pytest.raises(AnsibleFilterError, match="not an IPv4 address a release can be reached at"):
+        FILTERS["proxy_config"]({"x": record("x", address="1.2.3.4:80 backup")}, SETTINGS)
+
+
+def test_bridge_gateway_from_the_engine():
+    def network(*configs):
+        return {"Name": "bridge", "IPAM": {"Driver": "default", "Config": list(configs)}}
+
+    assert bridge_gateway(network({"Subnet": "172.17.0.0/16", "Gateway": "172.17.0.1"})) == "172.17.0.1"
+    # Docker 20.10 with the bridge it chose itself reports the subnet only: its first address.
+    assert bridge_gateway(network({"Subnet": "172.17.0.0/16"})) == "172.17.0.1"
+    bip = {"Subnet": "192.168.5.0/24", "Gateway": "192.168.5.254"}
+    assert bridge_gateway(network(bip)) == "192.168.5.254"
+    ipv6 = {"Subnet": "fd00::/64", "Gateway": "fd00::1"}
+    assert bridge_gateway(network(ipv6, {"Subnet": "10.9.0.0/24"})) == "10.9.0.1"
+    assert bridge_gateway(None) == "" and bridge_gateway(network()) == ""  # "bridge": "none"
+    assert bridge_gateway({"IPAM": {"Config": None}}) == ""
+
+
 def test_config_without_https_or_apps():
     config = proxy_config(
         {"a": record("a", ["a.example"], https_redirect=True)}, {**SETTINGS, "https_port": 0}
@@ -161,6 +241,8 @@ def test_records_filters():
     updated = FILTERS["proxy_records"]({"a": record("a")}, record("b", port=20004))
     assert sorted(updated) == ["a", "b"]
     assert FILTERS["proxy_with_port"](record("a"), 20002)["port"] == 20002
+    assert "address" not in FILTERS["proxy_with_port"](record("a"), 20002)
+    assert FILTERS["proxy_maintenance"](record("a", address="172.17.0.1"), True)["address"] == "172.17.0.1"
     assert FILTERS["proxy_maintenance"](record("a"), True, 30)["retry_after"] == 30
 
 

@@ -49,6 +49,16 @@ def test_container_summary_of_the_running_and_the_previous_release():
         for bindings in CURRENT["HostConfig"]["PortBindings"].values()
         for binding in bindings
     )
+    assert current["published"] == sorted(
+        f"{binding['HostIp']}:{binding['HostPort']}"
+        for bindings in CURRENT["HostConfig"]["PortBindings"].values()
+        for binding in bindings
+    )
+    http = [{"HostIp": "127.0.0.1", "HostPort": "20000"}, {"HostIp": "172.17.0.1", "HostPort": "20000"}]
+    metrics = [{"HostIp": "", "HostPort": "20001"}]
+    gateway = {"HostConfig": {"PortBindings": {"8000/tcp": http, "9102/tcp": metrics}}}
+    assert container_summary(gateway)["published"] == ["0.0.0.0:20001", "127.0.0.1:20000", "172.17.0.1:20000"]
+    assert container_summary(gateway)["ports"] == [20000, 20001]
     previous = container_summary(PREVIOUS)
     assert previous["exists"] and not previous["running"] and previous["status"] == "exited"
     assert container_summary(None) == {"exists": False}
