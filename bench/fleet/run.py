@@ -131,7 +131,8 @@ def main():
     timed_noop(ephemeral / "inventory", "all")  # verify left release 2 on two hosts: back to the inventory's
     single, changed_one = timed_noop(ephemeral / "inventory", "localhost,fleet-1")
     triple, changed_three = timed_noop(ephemeral / "inventory", "all")
-    per_extra_host = (triple - single) / 2
+    # Below the method's resolution (the 3-host run was not slower than the 1-host one): counted as 0.
+    per_extra_host = max(0.0, (triple - single) / 2)
     release = sum(releases.values()) / max(len(releases), 1)
 
     print(f"archive: {size / 1e6:.1f} MB")
