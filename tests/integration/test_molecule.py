@@ -15,10 +15,6 @@ from helpers import REPO_ROOT, VENV_BIN
 pytestmark = pytest.mark.docker
 
 SCENARIOS = sorted(path.parent.name for path in (REPO_ROOT / "molecule").glob("*/molecule.yml"))
-# Scenarios over the test command's 45-minute budget: run them with FLASKROCK_LONG_SCENARIOS=1
-# (or `molecule test -s <name>`). fleet: 24 min alone on this 2-core machine; inside the test command,
-# sharing the cores, it passed the 30-min timeout below and the run the 45-min budget (issue 13, open).
-LONG_SCENARIOS = {"fleet"}
 
 
 def run_scenario(name):
@@ -40,8 +36,6 @@ def run_scenario(name):
 
 def _scenario_class(name):
     def test_scenario_passes(self):
-        if name in LONG_SCENARIOS and os.environ.get("FLASKROCK_LONG_SCENARIOS") != "1":
-            pytest.skip(f"molecule/{name} is over the test budget; FLASKROCK_LONG_SCENARIOS=1 runs it")
         run_scenario(name)
 
     test_scenario_passes.__doc__ = f"molecule test -s {name}"
