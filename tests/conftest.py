@@ -8,7 +8,7 @@ runs (bench/test-command/README.md); a scope not listed runs after these, in its
 """
 
 SCOPE_SECONDS = {
-    "test_molecule.py::TestScenario_fleet": 1400,  # three hosts over SSH, 5 playbook runs: 14 min alone (issue 13)
+    "test_molecule.py::TestScenario_fleet": 1400,  # 3 hosts over SSH, 5 playbook runs: 14 min alone
     "test_corpus.py": 700,
     "test_proxy.py": 640,
     "test_deploy.py": 410,  # + ~8 s: the bad environment families (issue 14)

@@ -36,6 +36,7 @@ from ansible_collections.flaskrock.paas.plugins.plugin_utils._deploy_env import 
     resolve_worker_class,
 )
 from ansible_collections.flaskrock.paas.plugins.plugin_utils._deploy_services import service_plan
+from ansible_collections.flaskrock.paas.plugins.plugin_utils._proxy import LOOPBACK
 
 # CONTAINER_LABELS (runtime contract): "settings" holds the container settings below as JSON and
 # "env" the sha256 of the env file the container was started with: a no-op redeploy compares them
@@ -115,8 +116,8 @@ def _container(settings, runtime, worker_class):
         # DNATs the proxy's connections there, where 127.0.0.1 goes through docker-proxy); the proxy serves
         # the app's ports. "proxy" is recorded so a switch of mode is a change.
         port = _number(settings, "release_port")
-        addresses = ["127.0.0.1"]
-        if str(settings.get("release_address") or "127.0.0.1") != "127.0.0.1":
+        addresses = [LOOPBACK]
+        if str(settings.get("release_address") or LOOPBACK) != LOOPBACK:
             addresses.append(str(settings["release_address"]))
         published = [
             f"{address}:{slot}:{container_port}"

@@ -109,12 +109,12 @@ def backend_address(setting, gateway):
     value = str(setting if setting is not None else "auto").strip() or "auto"
     if value == "auto":
         return str(gateway or "") or LOOPBACK
-    try:
-        return str(ipaddress.IPv4Address(value))
-    except ValueError:
+    address = _ipv4(value)
+    if address is None:
         raise ProxyConfigError(
             f"deploy_proxy_backend_address {value!r} is neither 'auto' nor an IPv4 address of this host."
-        ) from None
+        )
+    return address
 
 
 def release_address(container, record, port, wanted):
@@ -260,10 +260,18 @@ def with_port(record, port, address=None):
 
 def _address(value):
     """An IPv4 address for a ``server`` line (a record names its release's; none: 127.0.0.1)."""
+    address = _ipv4(value or LOOPBACK)
+    if address is None:
+        raise ProxyConfigError(f"{value!r} is not an IPv4 address a release can be reached at.")
+    return address
+
+
+def _ipv4(value):
+    """``value`` as a normalised IPv4 address, or None when it is not one."""
     try:
-        return str(ipaddress.IPv4Address(str(value or LOOPBACK)))
+        return str(ipaddress.IPv4Address(str(value)))
     except ValueError:
-        raise ProxyConfigError(f"{value!r} is not an IPv4 address a release can be reached at.") from None
+        return None
 
 
 def maintenance(record, enabled, retry_after=300):
