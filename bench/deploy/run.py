@@ -53,6 +53,7 @@ from deploy_helpers import (  # noqa: E402
     remove_app,
     run_playbook,
 )
+from helpers import drop_kept_layers  # noqa: E402
 
 BENCH_LOCK = "/tmp/flaskrock-bench.lock"
 
@@ -602,13 +603,16 @@ def main():
     options = parser.parse_args()
     if shutil.which("wrk") is None and not options.noop:
         sys.exit("wrk is missing: apt-get install -y wrk")
-    if options.switch:
-        measure_switch(options)
-    elif options.noop:
-        measure_noop(options.rounds or 7)
-    else:
-        options.rounds = options.rounds or 3
-        measure_proxy(options)
+    try:
+        if options.switch:
+            measure_switch(options)
+        elif options.noop:
+            measure_noop(options.rounds or 7)
+        else:
+            options.rounds = options.rounds or 3
+            measure_proxy(options)
+    finally:
+        drop_kept_layers()  # the layers remove_app kept for a rebuild (none is coming)
 
 
 if __name__ == "__main__":
