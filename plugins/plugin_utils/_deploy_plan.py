@@ -165,9 +165,9 @@ def _behind_proxy(settings):
 
 def _health_check(settings, http_port):
     bind = settings["http_bind_address"]
-    address = settings["health_check_address"] or ("127.0.0.1" if bind in ("0.0.0.0", "") else bind)
+    address = settings["health_check_address"] or (LOOPBACK if bind in ("0.0.0.0", "") else bind)
     if _behind_proxy(settings):  # the new release, directly on its loopback slot, before any traffic
-        address, http_port = "127.0.0.1", _number(settings, "release_port")
+        address, http_port = LOOPBACK, _number(settings, "release_port")
     interval = max(_number(settings, "health_check_interval"), 1)
     return {
         "url": f"http://{address}:{http_port}{settings['health_check_path']}",
