@@ -52,13 +52,14 @@ def tasks(report):
             yield play, task
 
 
+def task_name(task):
+    """A task's name without the ``role : `` prefix the JSON report gives a role's tasks."""
+    return task["task"]["name"].split(" : ", 1)[-1]
+
+
 def task_seconds(report, name):
-    """Seconds of the tasks called ``name`` (the JSON report prefixes a role's tasks with the role)."""
-    return sum(
-        seconds(task["task"]["duration"])
-        for _play, task in tasks(report)
-        if task["task"]["name"].split(" : ", 1)[-1] == name
-    )
+    """Seconds of the tasks called ``name``."""
+    return sum(seconds(task["task"]["duration"]) for _play, task in tasks(report) if task_name(task) == name)
 
 
 def release_seconds(report):
@@ -75,7 +76,7 @@ def archive_bytes(report):
     sizes = [
         result.get("size", 0)
         for _play, task in tasks(report)
-        if task["task"]["name"].endswith("Copy the archive to the receiving hosts")
+        if task_name(task) == "Copy the archive to the receiving hosts"
         for result in task["hosts"].values()
     ]
     return max(sizes or [0])
